@@ -1,0 +1,94 @@
+// Reference: the command-line contracts of docs/design.md (exit 0 / 1 / 2, one line on stderr for
+// a runtime error, output formats) and PyTorch's [CLS] vectors for the values printed.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "converted.hpp"
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string q(const std::string& s) { return "'" + s + "'"; }
+
+}  // namespace
+
+TEST_CASE("micse-convert: help, usage errors, runtime errors, success", "[tools]") {
+    test::TempDir dir;
+    const std::string conv = q(test::tool("micse-convert").string());
+    CHECK(test::run(conv + " --help > " + q(dir / "help.txt")) == 0);
+    CHECK(slurp(dir / "help.txt").find("usage: micse-convert") != std::string::npos);
+    CHECK(test::run(conv + " 2> /dev/null") == 2);
+    CHECK(test::run(conv + " a b --dtype f8 2> /dev/null") == 2);
+    CHECK(test::run(conv + " " + q(dir / "nowhere") + " " + q(dir / "o.gguf") + " 2> " + q(dir / "err.txt")) == 1);
+    const std::string err = slurp(dir / "err.txt");
+    CHECK(err.find("nowhere") != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    CHECK_FALSE(std::filesystem::exists(dir / "o.gguf"));
+    CHECK(test::run(conv + " " + q(test::hf_fixture("prefixed").string()) + " " + q(dir / "o.gguf") + " --dtype f16 2> " +
+                    q(dir / "log.txt")) == 0);
+    CHECK(slurp(dir / "log.txt").find("skipped (not part of the encoder): bert.pooler.dense.weight") != std::string::npos);
+    CHECK(std::filesystem::exists(dir / "o.gguf"));
+}
+
+TEST_CASE("micse-embed --ids: tsv, jsonl and npy give PyTorch's vectors in input order", "[tools][parity]") {
+    test::TempDir dir;
+    const std::string embed = q(test::tool("micse-embed").string());
+    const std::string model = q(test::converted("sharp"));
+    const std::string ids = q((test::hf_fixture("sharp") / "goldens" / "ids.txt").string());
+    const test::Npy golden = test::read_npy(test::hf_fixture("sharp") / "goldens" / "cls.npy");
+
+    REQUIRE(test::run(embed + " " + model + " " + ids + " --ids --batch-size 4 > " + q(dir / "out.tsv")) == 0);
+    std::ifstream tsv(dir / "out.tsv");
+    std::string line;
+    Eigen::Index row = 0;
+    while (std::getline(tsv, line)) {
+        std::istringstream ls(line);
+        std::vector<double> v;
+        for (std::string cell; std::getline(ls, cell, '\t');) v.push_back(std::stod(cell));
+        REQUIRE(Eigen::Index(v.size()) == golden.data.cols());
+        for (Eigen::Index c = 0; c < golden.data.cols(); ++c) CHECK(std::fabs(v[std::size_t(c)] - golden.data(row, c)) <= 1e-4);
+        ++row;
+    }
+    CHECK(row == golden.data.rows());
+
+    REQUIRE(test::run(embed + " " + model + " --ids --format npy -o " + q(dir / "out.npy") + " < " + ids) == 0);
+    const test::Npy npy = test::read_npy(dir / "out.npy");
+    CHECK(npy.shape == std::vector<std::size_t>{std::size_t(golden.data.rows()), 32});
+    CHECK((npy.data - golden.data).cwiseAbs().maxCoeff() <= 1e-4);
+
+    REQUIRE(test::run(embed + " " + model + " " + ids + " --ids --format jsonl -o " + q(dir / "out.jsonl")) == 0);
+    std::ifstream jl(dir / "out.jsonl");
+    row = 0;
+    while (std::getline(jl, line)) {
+        const auto j = nlohmann::json::parse(line);
+        CHECK(std::fabs(j["embedding"][0].get<double>() - golden.data(row, 0)) <= 1e-4);
+        ++row;
+    }
+    CHECK(row == golden.data.rows());
+}
+
+TEST_CASE("micse-embed: bad input exits 1 with one line and leaves no output file", "[tools][damaged]") {
+    test::TempDir dir;
+    const std::string embed = q(test::tool("micse-embed").string());
+    const std::string model = q(test::converted("sharp"));
+    test::write_bytes(dir / "bad.txt", {'1', '0', '1', ' ', 'x', '\n'});
+    CHECK(test::run(embed + " " + model + " " + q(dir / "bad.txt") + " --ids -o " + q(dir / "o.tsv") + " 2> " + q(dir / "err")) == 1);
+    CHECK(slurp(dir / "err").find("line 1: 'x' is not a token id") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "o.tsv"));
+    test::write_bytes(dir / "range.txt", {'1', '0', '1', ' ', '9', '9', '9', '9', ' ', '1', '0', '2', '\n'});
+    CHECK(test::run(embed + " " + model + " " + q(dir / "range.txt") + " --ids 2> " + q(dir / "err")) == 1);
+    CHECK(slurp(dir / "err").find("id 9999 is outside the vocabulary") != std::string::npos);
+    CHECK(test::run(embed + " " + q(dir / "missing.gguf") + " --ids < /dev/null 2> " + q(dir / "err")) == 1);
+    CHECK(slurp(dir / "err").find("missing.gguf") != std::string::npos);
+    CHECK(test::run(embed + " " + model + " --format npy --ids < /dev/null 2> /dev/null") == 2);
+    CHECK(test::run(embed + " " + model + " --max-length 1 --ids < /dev/null 2> /dev/null") == 2);
+    CHECK(test::run(embed + " " + model + " --max-length 100 --ids < /dev/null 2> " + q(dir / "err")) == 1);
+    CHECK(slurp(dir / "err").find("max_length 100") != std::string::npos);
+}
