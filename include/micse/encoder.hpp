@@ -13,6 +13,7 @@
 #include "bert.hpp"
 #include "error.hpp"
 #include "gguf.hpp"
+#include "tokenizer.hpp"
 
 namespace micse {
 
@@ -45,6 +46,28 @@ public:
         if (*options_.pooling != Pooling::cls && *options_.pooling != Pooling::mean)
             throw Error(model_path + ": pooling type " + std::to_string(int(*options_.pooling)) +
                         " is not supported (cls or mean)");
+        if (file_->has("tokenizer.ggml.tokens")) {
+            tokenizer_ = Tokenizer::from_gguf(*file_);
+            if (tokenizer_->vocab_size() != std::size_t(model_.config().vocab_size))
+                throw Error(model_path + ": the vocabulary has " + std::to_string(tokenizer_->vocab_size()) +
+                            " tokens, the embedding table " + std::to_string(model_.config().vocab_size) + " rows");
+        }
+    }
+
+    // The file's tokenizer; a model file without a vocabulary has none.
+    const Tokenizer& tokenizer() const {
+        if (!tokenizer_) throw Error(file_->path() + ": the model file has no vocabulary (tokenizer.ggml.tokens)");
+        return *tokenizer_;
+    }
+
+    // One embedding per sentence, [sentences, hidden]: tokenized as BertTokenizerFast does, with
+    // [CLS] and [SEP], truncated to max_length tokens.
+    Eigen::MatrixXf encode(const std::vector<std::string>& sentences) const {
+        const Tokenizer& tok = tokenizer();
+        std::vector<std::vector<std::int32_t>> ids;
+        ids.reserve(sentences.size());
+        for (const auto& s : sentences) ids.push_back(tok.encode(s, options_.max_length));
+        return encode_ids(ids);
     }
 
     const BertConfig& config() const { return model_.config(); }
@@ -93,6 +116,7 @@ private:
     std::shared_ptr<const gguf::File> file_;
     BertModel<float> model_;
     EncoderOptions options_;
+    std::optional<Tokenizer> tokenizer_;
 };
 
 // Cosine of the angle between two embeddings; 0 when either is the zero vector.

@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "gguf.hpp"
 #include "vocab.hpp"
+#include "tokenizer.hpp"
 #include "weights.hpp"
 #include "bert.hpp"
 #include "encoder.hpp"
