@@ -92,3 +92,32 @@ TEST_CASE("micse-embed: bad input exits 1 with one line and leaves no output fil
     CHECK(test::run(embed + " " + model + " --max-length 100 --ids < /dev/null 2> " + q(dir / "err")) == 1);
     CHECK(slurp(dir / "err").find("max_length 100") != std::string::npos);
 }
+
+TEST_CASE("micse-tokenize prints the reference's ids, from a GGUF or a vocab.txt", "[tools][tokenizer]") {
+    test::TempDir dir;
+    const std::string tok = q(test::tool("micse-tokenize").string());
+    const std::string hard = q((test::fixtures() / "tokenizer" / "hard.txt").string());
+    const std::string vocab = q((test::shared() / "vocab" / "bert-base-uncased-vocab.txt").string());
+    const std::string gguf = q(test::converted("demo"));
+    for (const auto& [source, n] : std::vector<std::pair<std::string, int>>{{vocab, 512}, {gguf, 512}, {vocab, 32}}) {
+        INFO(source << " at max_length " << n);
+        const std::string flag = n == 32 ? " --max-length 32" : "";
+        REQUIRE(test::run(tok + " " + source + " " + hard + flag + " > " + q(dir / "out.txt")) == 0);
+        CHECK(slurp(dir / "out.txt") == slurp((test::fixtures() / "tokenizer" / ("hard.ids" + std::to_string(n))).string()));
+    }
+    CHECK(test::run(tok + " 2> /dev/null") == 2);
+    CHECK(test::run(tok + " " + q(dir / "none.txt") + " < /dev/null 2> /dev/null") == 1);
+}
+
+TEST_CASE("micse-embed text mode equals --ids on the reference's ids", "[tools][tokenizer]") {
+    test::TempDir dir;
+    const std::string embed = q(test::tool("micse-embed").string());
+    const std::string model = q(test::converted("demo"));
+    const std::string card = q((test::fixtures() / "tokenizer" / "model-card.txt").string());
+    const std::string ids = q((test::fixtures() / "tokenizer" / "model-card.ids32").string());
+    REQUIRE(test::run(embed + " " + model + " " + card + " --max-length 32 > " + q(dir / "text.tsv")) == 0);
+    REQUIRE(test::run(embed + " " + model + " " + ids + " --ids > " + q(dir / "ids.tsv")) == 0);
+    const std::string text = slurp(dir / "text.tsv");
+    CHECK(text == slurp(dir / "ids.tsv"));
+    CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+}

@@ -165,7 +165,6 @@ int main(int argc, char** argv) {
         }
         if (model.empty()) throw UsageError("needs MODEL.gguf");
         if (format == Format::npy && output.empty()) throw UsageError("--format npy needs -o OUT");
-        if (!ids_mode) throw UsageError("text input needs the tokenizer, which is not built yet; use --ids");
     } catch (const UsageError& e) {
         std::cerr << "micse-embed: " << e.what() << "\n" << kUsage;
         return 2;
@@ -185,12 +184,20 @@ int main(int argc, char** argv) {
         std::string line;
         std::uint64_t line_no = 0;
         auto flush = [&] {
-            if (!batch.empty()) out.write(encoder.encode_ids(batch));
+            if (batch.empty()) return;
+            try {
+                out.write(encoder.encode_ids(batch));
+            } catch (const micse::Error& e) {
+                throw micse::Error(source + ": lines " + std::to_string(line_no - batch.size() + 1) + "-" +
+                                   std::to_string(line_no) + ": " + e.what());
+            }
             batch.clear();
         };
+        const micse::Tokenizer* tokenizer = ids_mode ? nullptr : &encoder.tokenizer();
         while (micse::cli::read_line(*in, line)) {
             ++line_no;
-            batch.push_back(parse_ids(line, line_no, source));
+            if (tokenizer) batch.push_back(tokenizer->encode(line, encoder.options().max_length));
+            else batch.push_back(parse_ids(line, line_no, source));
             if (int(batch.size()) == options.batch_size) flush();
         }
         if (in->bad()) throw micse::Error(source + ": read failed");

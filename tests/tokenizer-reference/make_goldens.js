@@ -114,4 +114,5 @@ function randomStrings() {
   randomStrings();
   for (const corpus of ["english.txt", "hard.txt"]) for (const n of [512, 32]) await ids(corpus, n);
   await ids("random.txt", 512);  // its lines are short: 512 and 32 give the same ids
+  await ids("model-card.txt", 32);  // the model card's sentences, at its max_length
 })();
