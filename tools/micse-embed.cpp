@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -12,11 +13,12 @@
 #include <micse/micse.hpp>
 
 #include "common/cli.hpp"
+#include "common/progress.hpp"
 
 static const char* kUsage =
     "usage: micse-embed MODEL.gguf [INPUT] [-o OUT] [--format tsv|npy|jsonl] [--ids]\n"
     "                   [--max-length N] [--batch-size N] [--threads N]\n"
-    "                   [--pooling cls|mean] [--normalize]\n"
+    "                   [--pooling cls|mean] [--normalize] [--progress]\n"
     "\n"
     "Writes one embedding per input line (UTF-8, '\\n'-separated; a trailing '\\r' is dropped),\n"
     "in input order. INPUT defaults to standard input, OUT to standard output.\n"
@@ -30,6 +32,7 @@ static const char* kUsage =
     "  --threads N      threads (default 0: all cores)\n"
     "  --pooling P      cls (default for miCSE) or mean\n"
     "  --normalize      scale every embedding to unit length\n"
+    "  --progress       show progress (rate, ETA) even when stderr is not a terminal\n"
     "  --help           this text\n";
 
 namespace {
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
     using micse::cli::UsageError;
     std::string model, input, output;
     Format format = Format::tsv;
-    bool ids_mode = false;
+    bool ids_mode = false, progress = false;
     micse::EncoderOptions options;
     try {
         micse::cli::Args args(argc, argv);
@@ -153,6 +156,8 @@ int main(int argc, char** argv) {
                 options.pooling = micse::parse_pooling(p);
             } else if (args.is("--normalize")) {
                 options.normalize = true;
+            } else if (args.is("--progress")) {
+                progress = true;
             } else if (args.current().size() > 1 && args.current()[0] == '-') {
                 throw UsageError("unknown option " + args.current());
             } else if (model.empty()) {
@@ -180,29 +185,54 @@ int main(int argc, char** argv) {
             in = &file;
         }
         Output out(output, format, encoder.dimension());
-        std::vector<std::vector<std::int32_t>> batch;
+        // The input streams through a window of lines: each window is tokenized, its sequences
+        // sorted by length so each forward pass holds similar lengths, embedded batch by batch,
+        // and written back in input order. Memory is bounded by the window, whatever the input.
+        const std::size_t window = std::size_t(options.batch_size) * 16;
+        std::vector<std::vector<std::int32_t>> seqs;
+        Eigen::MatrixXf rows;
         std::string line;
-        std::uint64_t line_no = 0;
+        std::uint64_t line_no = 0, total_bytes = 0, bytes_read = 0;
+        if (in == &file) {
+            file.seekg(0, std::ios::end);
+            total_bytes = std::uint64_t(std::max<std::streamoff>(0, file.tellg()));
+            file.seekg(0);
+        }
+        micse::cli::Progress bar(0, "lines", progress);
+        const micse::Tokenizer* tokenizer = ids_mode ? nullptr : &encoder.tokenizer();
         auto flush = [&] {
-            if (batch.empty()) return;
+            if (seqs.empty()) return;
+            std::vector<std::size_t> order(seqs.size());
+            for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return seqs[a].size() < seqs[b].size(); });
+            std::vector<std::vector<std::int32_t>> sorted;
+            for (auto i : order) sorted.push_back(std::move(seqs[i]));
+            Eigen::MatrixXf embedded;
             try {
-                out.write(encoder.encode_ids(batch));
+                embedded = encoder.encode_ids(sorted);
             } catch (const micse::Error& e) {
-                throw micse::Error(source + ": lines " + std::to_string(line_no - batch.size() + 1) + "-" +
+                throw micse::Error(source + ": lines " + std::to_string(line_no - seqs.size() + 1) + "-" +
                                    std::to_string(line_no) + ": " + e.what());
             }
-            batch.clear();
+            rows.resize(embedded.rows(), embedded.cols());
+            for (std::size_t k = 0; k < order.size(); ++k) rows.row(Eigen::Index(order[k])) = embedded.row(Eigen::Index(k));
+            out.write(rows);
+            if (total_bytes) bar.set_total(std::uint64_t(double(line_no) * double(total_bytes) / double(std::max<std::uint64_t>(bytes_read, 1))));
+            bar.advance(seqs.size());
+            seqs.clear();
         };
-        const micse::Tokenizer* tokenizer = ids_mode ? nullptr : &encoder.tokenizer();
         while (micse::cli::read_line(*in, line)) {
             ++line_no;
-            if (tokenizer) batch.push_back(tokenizer->encode(line, encoder.options().max_length));
-            else batch.push_back(parse_ids(line, line_no, source));
-            if (int(batch.size()) == options.batch_size) flush();
+            bytes_read += line.size() + 1;
+            if (tokenizer) seqs.push_back(tokenizer->encode(line, encoder.options().max_length));
+            else seqs.push_back(parse_ids(line, line_no, source));
+            if (seqs.size() == window) flush();
         }
         if (in->bad()) throw micse::Error(source + ": read failed");
         flush();
         out.finish();
+        bar.set_total(line_no);
+        bar.finish();
     } catch (const std::exception& e) {
         std::cerr << "micse-embed: " << e.what() << "\n";
         if (!output.empty()) std::remove(output.c_str());  // no half-written output

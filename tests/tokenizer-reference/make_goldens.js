@@ -115,4 +115,13 @@ function randomStrings() {
   for (const corpus of ["english.txt", "hard.txt"]) for (const n of [512, 32]) await ids(corpus, n);
   await ids("random.txt", 512);  // its lines are short: 512 and 32 give the same ids
   await ids("model-card.txt", 32);  // the model card's sentences, at its max_length
+  // both sides of the STS sample (tests/fixtures/sts/pairs.tsv: score, s1, s2)
+  const t = load(512);
+  const sts = path.join(root, "tests", "fixtures", "sts");
+  const rows = fs.readFileSync(path.join(sts, "pairs.tsv"), "utf8").split("\n").filter((l) => l).map((l) => l.split("\t"));
+  for (const [side, col] of [["s1", 1], ["s2", 2]]) {
+    const out = [];
+    for (const r of rows) out.push((await t.encode(r[col])).getIds().join(" "));
+    fs.writeFileSync(path.join(sts, `${side}.ids512`), out.join("\n") + "\n");
+  }
 })();
