@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds, gets a model and runs the
-# similarity example on the miCSE model card's two sentences.
+# The README's first command: installs what is needed, builds the tools and examples, gets a
+# model and runs the similarity example on the miCSE model card's two sentences. Afterwards
+# build/model.gguf points at the model it used.
 #
 # The model, in this order:
 #   1. $MICSE_MODEL, when set (a .gguf file);
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j "$(nproc)" --target micse-convert similarity
+cmake --build build -j "$(nproc)" --target micse-convert micse-embed micse-tokenize similarity cluster search sts-eval
 
 model="${MICSE_MODEL:-}"
 if [ -z "$model" ] && [ -f models/miCSE.gguf ]; then model=models/miCSE.gguf; fi
@@ -41,4 +42,6 @@ if [ -z "$model" ]; then
     model=build/models/demo.gguf
   fi
 fi
+# build/model.gguf names the model used, for the README's next commands
+ln -sfn "$(realpath "$model")" build/model.gguf
 ./build/examples/similarity "$model" "$@"
