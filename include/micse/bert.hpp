@@ -12,12 +12,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "detail/gemm.hpp"
 #include "error.hpp"
 #include "gguf.hpp"
 #include "weights.hpp"
@@ -75,13 +78,39 @@ inline int max_threads() {
 
 }  // namespace detail
 
+// The buffers a forward pass works in. They only grow, so a workspace reused across calls
+// (Encoder keeps a pool of them) makes the steady state allocate nothing of its own. They are
+// 64-byte aligned: Eigen's reductions (LayerNorm's mean and variance) peel to an aligned
+// address, so their rounding would otherwise depend on where malloc put a buffer, and the same
+// input could give results that differ in the last bit from one call to the next.
+struct Workspace {
+    using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+    Buffer x, h, qkv, ctx, up, scratch, scores;
+    Buffer cls_x, cls_q, cls_ctx, cls_h;
+
+    static float* fit(Buffer& v, std::size_t n) {
+        if (v.size() < n) v.resize(n);
+        return v.data();
+    }
+};
+
 template <class T>
 class BertModel {
 public:
     using Matrix = RowMatrix<T>;
 
     explicit BertModel(const std::string& path) : BertModel(std::make_shared<const gguf::File>(path)) {}
-    explicit BertModel(std::shared_ptr<const gguf::File> file) : w_(std::move(file)) {}
+    explicit BertModel(std::shared_ptr<const gguf::File> file) : w_(std::move(file)) {
+#if MICSE_PACKED_GEMM
+        if constexpr (std::is_same_v<T, float>) pack_layers();
+#endif
+    }
+
+    // Which matrix-product kernel the dense layers use ("avx512", "avx2", or "eigen").
+    static const char* kernel() {
+        if constexpr (std::is_same_v<T, float>) return detail::gemm::kKernel;
+        return "eigen";
+    }
 
     const BertConfig& config() const { return w_.config; }
     const BertWeights<T>& weights() const { return w_; }
@@ -108,9 +137,17 @@ public:
     // The last hidden state of every token, [tokens, hidden] in packed order. When `layers` is
     // given it receives the embedding output followed by every layer's output (PyTorch's
     // `output_hidden_states`), which lets a parity test point at the block that differs.
-    Matrix forward(const PackedBatch& batch, int threads = 0, std::vector<Matrix>* layers = nullptr) const {
+    Matrix forward(const PackedBatch& batch, int threads = 0, std::vector<Matrix>* layers = nullptr,
+                   Workspace* workspace = nullptr) const {
         validate(batch);
         detail::ThreadScope scope(threads);
+#if MICSE_PACKED_GEMM
+        if constexpr (std::is_same_v<T, float>) {
+            Workspace local;
+            return fast_forward(batch, workspace ? *workspace : local, layers, false);
+        }
+#endif
+        (void)workspace;
         Matrix x = embed(batch);  // [tokens, hidden]
         if (layers) layers->assign(1, x);
         for (const LayerWeights<T>& layer : w_.layers) {
@@ -118,6 +155,24 @@ public:
             if (layers) layers->push_back(x);
         }
         return x;
+    }
+
+    // The last hidden state of each sequence's first token ([CLS]), [sequences, hidden]. In the
+    // last layer only [CLS] needs a query, the attention output and the feed-forward (keys and
+    // values still come from every token), which the fast path exploits.
+    Matrix forward_cls(const PackedBatch& batch, int threads = 0, Workspace* workspace = nullptr) const {
+        validate(batch);
+#if MICSE_PACKED_GEMM
+        if constexpr (std::is_same_v<T, float>) {
+            detail::ThreadScope scope(threads);
+            Workspace local;
+            return fast_forward(batch, workspace ? *workspace : local, nullptr, true);
+        }
+#endif
+        const Matrix h = forward(batch, threads, nullptr, workspace);
+        Matrix out(batch.sequences(), h.cols());
+        for (Eigen::Index s = 0; s < batch.sequences(); ++s) out.row(s) = h.row(batch.begin(s));
+        return out;
     }
 
     // ---- the blocks, each as in the paper ------------------------------------------------------
@@ -215,6 +270,185 @@ public:
 
 private:
     BertWeights<T> w_;
+
+#if MICSE_PACKED_GEMM
+    // ---- the fast path (float, packed weights) ------------------------------------------------
+    // The same blocks as above on raw buffers: the dense layers through the packed kernel with
+    // bias, residual and GELU fused, Q/K/V as one product, the feed-forward in row chunks (its
+    // [rows, intermediate] buffer stays small and in cache).
+    using Map = Eigen::Map<RowMatrix<float>>;
+    using ConstMap = Eigen::Map<const RowMatrix<float>>;
+    using StridedMap = Eigen::Map<RowMatrix<float>, 0, Eigen::OuterStride<>>;
+    using ConstStridedMap = Eigen::Map<const RowMatrix<float>, 0, Eigen::OuterStride<>>;
+    static constexpr int kChunk = 256;  // feed-forward rows at a time
+
+    struct PackedLayer {
+        detail::gemm::PackedLinear qkv;     // Q, K, V side by side, each from a panel boundary
+        detail::gemm::PackedLinear output;  // attention output projection
+        detail::gemm::PackedLinear up, down;
+    };
+    std::vector<PackedLayer> packed_;
+
+    void pack_layers() {
+        namespace g = detail::gemm;
+        const int H = config().hidden_size, I = config().intermediate_size;
+        const gguf::File& f = w_.file();
+        for (int i = 0; i < config().num_layers; ++i) {
+            const LayerWeights<float>& l = w_.layers[std::size_t(i)];
+            PackedLayer p;
+            p.qkv = g::pack({l.query.w, l.key.w, l.value.w}, {l.query.b, l.key.b, l.value.b}, {H, H, H}, H);
+            p.output = g::pack({l.attention_output.w}, {l.attention_output.b}, {H}, H);
+            p.up = g::pack({l.ffn_up.w}, {l.ffn_up.b}, {I}, H);
+            p.down = g::pack({l.ffn_down.w}, {l.ffn_down.b}, {H}, I);
+            packed_.push_back(std::move(p));
+            // The packed copies replace the file's bytes: hand those pages back.
+            const std::string b = "blk." + std::to_string(i) + ".";
+            for (const char* n : {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_up", "ffn_down"})
+                f.release(f.tensor(b + n + ".weight"));
+        }
+    }
+
+    static void layer_norm_rows(float* x, Eigen::Index rows, Eigen::Index cols, const LayerNormWeights<float>& n,
+                                float eps) {
+        const auto gamma = n.weight().transpose();
+        const auto beta = n.bias().transpose();
+#pragma omp parallel for if (rows > 64)
+        for (Eigen::Index r = 0; r < rows; ++r) {
+            Eigen::Map<Eigen::RowVectorXf> row(x + r * cols, cols);
+            const float mean = row.mean();
+            row.array() -= mean;
+            const float var = row.squaredNorm() / float(cols);
+            row = (row * (1.0f / std::sqrt(var + eps))).cwiseProduct(gamma) + beta;
+        }
+    }
+
+    // Attention of `rows` queries against one sequence's keys and values (all of one head).
+    static void attend(const ConstStridedMap& q, const ConstStridedMap& k, const ConstStridedMap& v, float scale,
+                       float* scores, StridedMap out) {
+        Map s(scores, q.rows(), k.rows());  // [queries, keys]
+        s.noalias() = q * k.transpose();
+        for (Eigen::Index r = 0; r < s.rows(); ++r) {
+            auto row = s.row(r);
+            row.array() = ((row.array() - row.maxCoeff()) * scale).exp();
+            row /= row.sum();
+        }
+        out.noalias() = s * v;
+    }
+
+    // The feed-forward block for `rows` rows: y = LN(h + GELU(h W1^T + b1) W2^T + b2), in place
+    // of y which enters holding h.
+    void fast_feed_forward(const PackedLayer& p, const LayerWeights<float>& l, const float* h, float* y, int rows,
+                           Workspace& ws) const {
+        namespace g = detail::gemm;
+        const int H = config().hidden_size;
+        float* up = Workspace::fit(ws.up, std::size_t(std::min(rows, kChunk)) * std::size_t(p.up.width()));
+        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::min(rows, kChunk)));
+        for (int r0 = 0; r0 < rows; r0 += kChunk) {
+            const int n = std::min(kChunk, rows - r0);
+            g::linear(h + std::size_t(r0) * std::size_t(H), std::size_t(H), n, p.up, up, std::size_t(p.up.width()),
+                      g::Epilogue::bias_gelu, scratch);
+            g::linear(up, std::size_t(p.up.width()), n, p.down, y + std::size_t(r0) * std::size_t(H), std::size_t(H),
+                      g::Epilogue::bias_residual, scratch);
+        }
+        layer_norm_rows(y, rows, H, l.output_norm, float(config().layer_norm_eps));
+    }
+
+    Matrix fast_forward(const PackedBatch& batch, Workspace& ws, std::vector<Matrix>* layers, bool cls_only) const {
+        namespace g = detail::gemm;
+        const int N = int(batch.tokens()), H = config().hidden_size, heads = config().num_heads, d = config().head_dim();
+        const float scale = 1.0f / std::sqrt(float(d)), eps = float(config().layer_norm_eps);
+        Eigen::Index longest = 0;
+        for (Eigen::Index s = 0; s < batch.sequences(); ++s) longest = std::max(longest, batch.length(s));
+        const int threads = detail::max_threads();
+
+        float* x = Workspace::fit(ws.x, std::size_t(N) * std::size_t(H));  // [tokens, hidden]
+        Map(x, N, H) = embed(batch);
+        if (layers) layers->assign(1, Map(x, N, H));
+        // one softmax slot per thread, each 64-byte aligned (see Workspace: the rounding of a row's
+        // sum must not depend on which thread took the job)
+        const std::size_t slot = (std::size_t(longest) * std::size_t(longest) + 15) / 16 * 16;
+        float* scores = Workspace::fit(ws.scores, std::size_t(threads) * slot);
+        const int L = config().num_layers;
+        for (int i = 0; i < L; ++i) {
+            const PackedLayer& p = packed_[std::size_t(i)];
+            const LayerWeights<float>& l = w_.layers[std::size_t(i)];
+            const int W3 = p.qkv.width(), k_col = p.qkv.first_panel[1] * g::kNR, v_col = p.qkv.first_panel[2] * g::kNR;
+            float* qkv = Workspace::fit(ws.qkv, std::size_t(N) * std::size_t(W3));  // [tokens, Q | K | V]
+            float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(N, kChunk)));
+            if (cls_only && i == L - 1) {
+                // keys and values of every token; the rest for [CLS] alone
+                g::linear(x, std::size_t(H), N, p.qkv, qkv + k_col, std::size_t(W3), g::Epilogue::bias, scratch,
+                          p.qkv.first_panel[1], p.qkv.first_panel[3]);
+                return fast_cls_layer(p, l, batch, x, qkv, W3, k_col, v_col, ws, longest);
+            }
+            g::linear(x, std::size_t(H), N, p.qkv, qkv, std::size_t(W3), g::Epilogue::bias, scratch);
+            float* ctx = Workspace::fit(ws.ctx, std::size_t(N) * std::size_t(H));  // [tokens, hidden]
+            const Eigen::Index jobs = batch.sequences() * heads;
+#pragma omp parallel for schedule(dynamic)
+            for (Eigen::Index job = 0; job < jobs; ++job) {
+                const Eigen::Index s = job / heads, hd = job % heads, b = batch.begin(s), n = batch.length(s);
+                const float* base = qkv + std::size_t(b) * std::size_t(W3) + std::size_t(hd * d);
+#ifdef _OPENMP
+                float* mine = scores + std::size_t(omp_get_thread_num()) * slot;
+#else
+                float* mine = scores;
+#endif
+                attend(ConstStridedMap(base, n, d, Eigen::OuterStride<>(W3)),
+                       ConstStridedMap(base + k_col, n, d, Eigen::OuterStride<>(W3)),
+                       ConstStridedMap(base + v_col, n, d, Eigen::OuterStride<>(W3)), scale, mine,
+                       StridedMap(ctx + std::size_t(b) * std::size_t(H) + std::size_t(hd * d), n, d, Eigen::OuterStride<>(H)));
+            }
+            float* h = Workspace::fit(ws.h, std::size_t(N) * std::size_t(H));
+            std::memcpy(h, x, sizeof(float) * std::size_t(N) * std::size_t(H));  // the residual
+            g::linear(ctx, std::size_t(H), N, p.output, h, std::size_t(H), g::Epilogue::bias_residual, scratch);
+            layer_norm_rows(h, N, H, l.attention_norm, eps);
+            std::memcpy(x, h, sizeof(float) * std::size_t(N) * std::size_t(H));  // the next residual
+            fast_feed_forward(p, l, h, x, N, ws);
+            if (layers) layers->push_back(Map(x, N, H));
+        }
+        return Map(x, N, H);
+    }
+
+    // The last layer for the [CLS] rows only; keys and values (every token) are in qkv.
+    Matrix fast_cls_layer(const PackedLayer& p, const LayerWeights<float>& l, const PackedBatch& batch, const float* x,
+                          const float* qkv, int W3, int k_col, int v_col, Workspace& ws, Eigen::Index longest) const {
+        namespace g = detail::gemm;
+        const int S = int(batch.sequences()), H = config().hidden_size, heads = config().num_heads, d = config().head_dim();
+        const float scale = 1.0f / std::sqrt(float(d)), eps = float(config().layer_norm_eps);
+        float* xc = Workspace::fit(ws.cls_x, std::size_t(S) * std::size_t(H));  // [sequences, hidden]
+        for (int s = 0; s < S; ++s)
+            std::memcpy(xc + std::size_t(s) * std::size_t(H), x + std::size_t(batch.begin(s)) * std::size_t(H), sizeof(float) * std::size_t(H));
+        const int qw = k_col;  // Q's padded width
+        float* qc = Workspace::fit(ws.cls_q, std::size_t(S) * std::size_t(qw));
+        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(S, kChunk)));
+        g::linear(xc, std::size_t(H), S, p.qkv, qc, std::size_t(qw), g::Epilogue::bias, scratch, 0, p.qkv.first_panel[1]);
+        float* ctx = Workspace::fit(ws.cls_ctx, std::size_t(S) * std::size_t(H));
+        const std::size_t slot = (std::size_t(longest) + 15) / 16 * 16;  // aligned, as in fast_forward
+        float* scores = Workspace::fit(ws.scores, std::size_t(detail::max_threads()) * slot);
+        const Eigen::Index jobs = Eigen::Index(S) * heads;
+#pragma omp parallel for schedule(dynamic)
+        for (Eigen::Index job = 0; job < jobs; ++job) {
+            const Eigen::Index s = job / heads, hd = job % heads, b = batch.begin(s), n = batch.length(s);
+#ifdef _OPENMP
+            float* mine = scores + std::size_t(omp_get_thread_num()) * slot;
+#else
+            float* mine = scores;
+#endif
+            const float* kv = qkv + std::size_t(b) * std::size_t(W3) + std::size_t(hd * d);
+            attend(ConstStridedMap(qc + std::size_t(s) * std::size_t(qw) + std::size_t(hd * d), 1, d, Eigen::OuterStride<>(qw)),
+                   ConstStridedMap(kv + k_col, n, d, Eigen::OuterStride<>(W3)),
+                   ConstStridedMap(kv + v_col, n, d, Eigen::OuterStride<>(W3)), scale, mine,
+                   StridedMap(ctx + std::size_t(s) * std::size_t(H) + std::size_t(hd * d), 1, d, Eigen::OuterStride<>(H)));
+        }
+        float* h = Workspace::fit(ws.cls_h, std::size_t(S) * std::size_t(H));
+        std::memcpy(h, xc, sizeof(float) * std::size_t(S) * std::size_t(H));
+        g::linear(ctx, std::size_t(H), S, p.output, h, std::size_t(H), g::Epilogue::bias_residual, scratch);
+        layer_norm_rows(h, S, H, l.attention_norm, eps);
+        std::memcpy(xc, h, sizeof(float) * std::size_t(S) * std::size_t(H));
+        fast_feed_forward(p, l, h, xc, S, ws);
+        return Map(xc, S, H);
+    }
+#endif
 };
 
 }  // namespace micse

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,20 +93,49 @@ public:
             } catch (const Error& e) {
                 throw Error(std::string(e.what()) + " (batch starting at input " + std::to_string(first) + ")");
             }
-            const RowMatrix<float> hidden = model_.forward(batch, options_.threads);  // [tokens, hidden]
-            for (Eigen::Index s = 0; s < batch.sequences(); ++s)
-                out.row(Eigen::Index(first) + s) = pool(hidden, batch, s);
+            const Lease ws(*this);
+            if (*options_.pooling == Pooling::cls) {
+                const RowMatrix<float> cls = model_.forward_cls(batch, options_.threads, ws.get());  // [sequences, hidden]
+                for (Eigen::Index s = 0; s < batch.sequences(); ++s) out.row(Eigen::Index(first) + s) = finish(cls.row(s));
+            } else {
+                const RowMatrix<float> hidden = model_.forward(batch, options_.threads, nullptr, ws.get());  // [tokens, hidden]
+                for (Eigen::Index s = 0; s < batch.sequences(); ++s)
+                    out.row(Eigen::Index(first) + s) = finish(hidden.middleRows(batch.begin(s), batch.length(s)).colwise().mean());
+            }
         }
         return out;
     }
 
 private:
-    Eigen::RowVectorXf pool(const RowMatrix<float>& hidden, const PackedBatch& batch, Eigen::Index s) const {
-        Eigen::RowVectorXf v;
-        if (*options_.pooling == Pooling::mean)
-            v = hidden.middleRows(batch.begin(s), batch.length(s)).colwise().mean();
-        else
-            v = hidden.row(batch.begin(s));
+    // A workspace borrowed from the pool for one call: concurrent calls each get their own, and
+    // buffers are reused, not reallocated, from one call to the next.
+    class Lease {
+    public:
+        explicit Lease(const Encoder& e) : e_(e) {
+            std::lock_guard<std::mutex> lock(e_.pool_mutex_);
+            if (e_.pool_.empty()) {
+                ws_ = std::make_unique<Workspace>();
+            } else {
+                ws_ = std::move(e_.pool_.back());
+                e_.pool_.pop_back();
+            }
+        }
+        ~Lease() {
+            std::lock_guard<std::mutex> lock(e_.pool_mutex_);
+            e_.pool_.push_back(std::move(ws_));
+        }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Workspace* get() const { return ws_.get(); }
+
+    private:
+        const Encoder& e_;
+        std::unique_ptr<Workspace> ws_;
+    };
+
+    template <class Row>
+    Eigen::RowVectorXf finish(const Row& row) const {
+        Eigen::RowVectorXf v = row;
         if (options_.normalize) {
             const float norm = v.norm();
             if (norm > 0) v /= norm;
@@ -117,6 +147,8 @@ private:
     BertModel<float> model_;
     EncoderOptions options_;
     std::optional<Tokenizer> tokenizer_;
+    mutable std::mutex pool_mutex_;
+    mutable std::vector<std::unique_ptr<Workspace>> pool_;
 };
 
 // Cosine of the angle between two embeddings; 0 when either is the zero vector.

@@ -306,6 +306,10 @@ public:
         return out;
     }
 
+    // Drops the tensor's pages from resident memory once a copy of it (for example a packed
+    // one) has been made; reading it again reloads it from the file.
+    void release(const TensorInfo& t) const { map_.release(t.data, std::size_t(t.n_bytes)); }
+
     const TensorInfo* find_tensor(const std::string& name) const {
         const auto it = tensor_index_.find(name);
         return it == tensor_index_.end() ? nullptr : &tensors_[it->second];

@@ -58,6 +58,18 @@ public:
         if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
     }
 
+    // Tells the kernel that the pages wholly inside [p, p + n) are not needed now: they leave
+    // the process's resident memory. The mapping is private and read-only, so a later read of
+    // them simply loads them from the file again; nothing observable changes.
+    void release(const std::uint8_t* p, std::size_t n) const {
+        const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(p), hi = lo + n;
+        lo = (lo + page - 1) / page * page;
+        hi = hi / page * page;
+        const auto base = reinterpret_cast<std::uintptr_t>(data_);
+        if (hi > lo && lo >= base && hi <= base + size_) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    }
+
     const std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
     const std::string& path() const { return path_; }
