@@ -59,9 +59,16 @@ inline constexpr int kMR = 1;
 inline constexpr const char* kKernel = "eigen";
 #endif
 #ifndef MICSE_GEMM_KC
-#define MICSE_GEMM_KC 128
+#define MICSE_GEMM_KC 768
 #endif
-inline constexpr int kKC = MICSE_GEMM_KC;  // inputs per block: kKC x kNR floats of the panel stay in L1
+inline constexpr int kKC = MICSE_GEMM_KC;
+#ifndef MICSE_GEMM_MC
+#define MICSE_GEMM_MC 192
+#endif
+inline constexpr int kMC = MICSE_GEMM_MC;
+#ifndef MICSE_GEMM_PREFETCH
+#define MICSE_GEMM_PREFETCH 8
+#endif  // rows per block (a multiple of kMR)  // inputs per block: kKC x kNR floats of the panel stay in L1
 
 enum class Epilogue { bias, bias_residual, bias_gelu };
 
@@ -190,6 +197,11 @@ inline void tile(const float* x, const float* panel, int kc, float* y, std::size
         for (int r = 0; r < MR; ++r) load_row(y + std::size_t(r) * ldy, acc[r]);
     }
     for (int k = 0; k < kc; ++k) {
+#if MICSE_GEMM_PREFETCH
+        // the panel streams from memory when few rows share it: ask for it ahead of time
+        for (int v = 0; v < kNV; ++v)
+            _mm_prefetch(reinterpret_cast<const char*>(panel + std::size_t(k + MICSE_GEMM_PREFETCH) * kNR + std::size_t(v) * kLanes), _MM_HINT_T0);
+#endif
         Vec w[kNV];
 #pragma GCC unroll 4
         for (int v = 0; v < kNV; ++v) w[v] = vload(panel + std::size_t(k) * kNR + std::size_t(v) * kLanes);
@@ -237,21 +249,25 @@ inline void pack_rows(const float* x, std::size_t ldx, int rows, int r0, int k0,
 
 #endif  // MICSE_PACKED_GEMM
 
-// Floats of scratch space that linear() needs for `rows` rows.
+// Floats of scratch space that linear() needs for `rows` rows: one block of rows, packed.
 inline std::size_t scratch_floats(int rows) {
-    return std::size_t((rows + kMR - 1) / kMR) * std::size_t(kMR) * std::size_t(kKC);
+    const int block = std::min(kMC, (rows + kMR - 1) / kMR * kMR);
+    return std::size_t(block) * std::size_t(kKC);
 }
 
 // y[rows][panels of w in [p_begin, p_end)] = epilogue(x[rows][w.in] . W^T + b).
 // y's columns start at output p_begin * kNR of w, i.e. y points at the first of them.
 // `scratch` holds scratch_floats(rows) floats (the packed block of x).
+//
+// Loops: blocks of kKC inputs, then blocks of kMC rows (packed together by all threads, kept
+// in L2), then each thread's panels (a kKC x kNR slice each), then the block's tiles.
 inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear& w, float* y, std::size_t ldy,
                    Epilogue e, float* scratch, int p_begin = 0, int p_end = -1) {
 #if MICSE_PACKED_GEMM
     if (p_end < 0) p_end = w.panels;
     const int panels = p_end - p_begin;
     if (rows <= 0 || panels <= 0) return;
-    const int tiles = (rows + kMR - 1) / kMR;
+    static_assert(kMC % kMR == 0, "a row block holds whole tiles");
 #pragma omp parallel
     {
 #ifdef _OPENMP
@@ -263,22 +279,24 @@ inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear
         for (int k0 = 0; k0 < w.in; k0 += kKC) {
             const int kc = std::min(kKC, w.in - k0);
             const bool first = k0 == 0, last = k0 + kc == w.in;
-            // every thread packs its share of the tiles, then all compute from the packed block
-            for (int t = tiles * id / nt; t < tiles * (id + 1) / nt; ++t)
-                pack_rows(x, ldx, rows, t * kMR, k0, kc, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kKC));
+            for (int m0 = 0; m0 < rows; m0 += kMC) {
+                const int block_rows = std::min(kMC, rows - m0), tiles = (block_rows + kMR - 1) / kMR;
+                for (int t = tiles * id / nt; t < tiles * (id + 1) / nt; ++t)
+                    pack_rows(x, ldx, rows, m0 + t * kMR, k0, kc, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kc));
 #pragma omp barrier
-            for (int p = mine_begin; p < mine_end; ++p) {
-                const float* panel = w.panel(p) + std::size_t(k0) * kNR;
-                const int col0 = (p - p_begin) * kNR;
-                const int cols = w.panel_cols[std::size_t(p)];
-                const float* bias = w.bias.get() + std::size_t(p) * kNR;
-                for (int t = 0; t < tiles; ++t) {
-                    const int r0 = t * kMR, mr = std::min(kMR, rows - r0);
-                    tile_rows<kMR>(mr, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kKC), panel, kc,
-                                   y + std::size_t(r0) * ldy + std::size_t(col0), ldy, cols, bias, first, last, e);
+                for (int p = mine_begin; p < mine_end; ++p) {
+                    const float* panel = w.panel(p) + std::size_t(k0) * kNR;
+                    const int col0 = (p - p_begin) * kNR;
+                    const int cols = w.panel_cols[std::size_t(p)];
+                    const float* bias = w.bias.get() + std::size_t(p) * kNR;
+                    for (int t = 0; t < tiles; ++t) {
+                        const int r0 = m0 + t * kMR, mr = std::min(kMR, rows - r0);
+                        tile_rows<kMR>(mr, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kc), panel, kc,
+                                       y + std::size_t(r0) * ldy + std::size_t(col0), ldy, cols, bias, first, last, e);
+                    }
                 }
-            }
 #pragma omp barrier
+            }
         }
     }
 #else
