@@ -85,8 +85,8 @@ inline int max_threads() {
 // input could give results that differ in the last bit from one call to the next.
 struct Workspace {
     using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
-    Buffer x, h, qkv, ctx, up, scratch, scores;
-    Buffer cls_x, cls_q, cls_ctx, cls_h;
+    Buffer x, qkv, ctx, up, scratch, scores;
+    Buffer cls_x, cls_q, cls_ctx;
 
     static float* fit(Buffer& v, std::size_t n) {
         if (v.size() < n) v.resize(n);
@@ -335,10 +335,10 @@ private:
         out.noalias() = s * v;
     }
 
-    // The feed-forward block for `rows` rows: y = LN(h + GELU(h W1^T + b1) W2^T + b2), in place
-    // of y which enters holding h.
-    void fast_feed_forward(const PackedLayer& p, const LayerWeights<float>& l, const float* h, float* y, int rows,
-                           Workspace& ws) const {
+    // The feed-forward block for `rows` rows, in place: h = LN(h + GELU(h W1^T + b1) W2^T + b2).
+    // Chunk by chunk, the up-projection has read a chunk's rows before the down-projection adds
+    // into them, so no second [rows, hidden] buffer is needed.
+    void fast_feed_forward(const PackedLayer& p, const LayerWeights<float>& l, float* h, int rows, Workspace& ws) const {
         namespace g = detail::gemm;
         const int H = config().hidden_size;
         float* up = Workspace::fit(ws.up, std::size_t(std::min(rows, kChunk)) * std::size_t(p.up.width()));
@@ -347,10 +347,10 @@ private:
             const int n = std::min(kChunk, rows - r0);
             g::linear(h + std::size_t(r0) * std::size_t(H), std::size_t(H), n, p.up, up, std::size_t(p.up.width()),
                       g::Epilogue::bias_gelu, scratch);
-            g::linear(up, std::size_t(p.up.width()), n, p.down, y + std::size_t(r0) * std::size_t(H), std::size_t(H),
+            g::linear(up, std::size_t(p.up.width()), n, p.down, h + std::size_t(r0) * std::size_t(H), std::size_t(H),
                       g::Epilogue::bias_residual, scratch);
         }
-        layer_norm_rows(y, rows, H, l.output_norm, float(config().layer_norm_eps));
+        layer_norm_rows(h, rows, H, l.output_norm, float(config().layer_norm_eps));
     }
 
     Matrix fast_forward(const PackedBatch& batch, Workspace& ws, std::vector<Matrix>* layers, bool cls_only) const {
@@ -398,12 +398,10 @@ private:
                        ConstStridedMap(base + v_col, n, d, Eigen::OuterStride<>(W3)), scale, mine,
                        StridedMap(ctx + std::size_t(b) * std::size_t(H) + std::size_t(hd * d), n, d, Eigen::OuterStride<>(H)));
             }
-            float* h = Workspace::fit(ws.h, std::size_t(N) * std::size_t(H));
-            std::memcpy(h, x, sizeof(float) * std::size_t(N) * std::size_t(H));  // the residual
-            g::linear(ctx, std::size_t(H), N, p.output, h, std::size_t(H), g::Epilogue::bias_residual, scratch);
-            layer_norm_rows(h, N, H, l.attention_norm, eps);
-            std::memcpy(x, h, sizeof(float) * std::size_t(N) * std::size_t(H));  // the next residual
-            fast_feed_forward(p, l, h, x, N, ws);
+            // x = LN(x + ctx Wo^T + bo): the residual is added where it already is
+            g::linear(ctx, std::size_t(H), N, p.output, x, std::size_t(H), g::Epilogue::bias_residual, scratch);
+            layer_norm_rows(x, N, H, l.attention_norm, eps);
+            fast_feed_forward(p, l, x, N, ws);
             if (layers) layers->push_back(Map(x, N, H));
         }
         return Map(x, N, H);
@@ -440,12 +438,9 @@ private:
                    ConstStridedMap(kv + v_col, n, d, Eigen::OuterStride<>(W3)), scale, mine,
                    StridedMap(ctx + std::size_t(s) * std::size_t(H) + std::size_t(hd * d), 1, d, Eigen::OuterStride<>(H)));
         }
-        float* h = Workspace::fit(ws.cls_h, std::size_t(S) * std::size_t(H));
-        std::memcpy(h, xc, sizeof(float) * std::size_t(S) * std::size_t(H));
-        g::linear(ctx, std::size_t(H), S, p.output, h, std::size_t(H), g::Epilogue::bias_residual, scratch);
-        layer_norm_rows(h, S, H, l.attention_norm, eps);
-        std::memcpy(xc, h, sizeof(float) * std::size_t(S) * std::size_t(H));
-        fast_feed_forward(p, l, h, xc, S, ws);
+        g::linear(ctx, std::size_t(H), S, p.output, xc, std::size_t(H), g::Epilogue::bias_residual, scratch);
+        layer_norm_rows(xc, S, H, l.attention_norm, eps);
+        fast_feed_forward(p, l, xc, S, ws);
         return Map(xc, S, H);
     }
 #endif
