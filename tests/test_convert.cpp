@@ -2,7 +2,9 @@
 // definition (tests/fixtures/make_fixtures.py); the converted tensors are compared value by value
 // with what PyTorch saved, and every variant's embeddings with PyTorch's in test_bert.cpp.
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <fstream>
+#include <functional>
 
 #include <micse/micse.hpp>
 
@@ -32,6 +34,22 @@ void expect_failure(const test::TempDir& dir, const fs::path& hf, const std::str
     REQUIRE_THROWS_WITH(convert::convert_checkpoint(hf.string(), out), Catch::Contains(text));
     CHECK_FALSE(fs::exists(out));
     CHECK_FALSE(fs::exists(out + ".tmp-micse"));
+}
+
+// Rewrites the JSON header of a safetensors file (the data section is kept as it is).
+void edit_safetensors_header(const fs::path& file, const std::function<void(nlohmann::json&)>& edit) {
+    auto bytes = test::read_bytes(file);
+    std::uint64_t n;
+    std::memcpy(&n, bytes.data(), 8);
+    auto header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(n));
+    edit(header);
+    const std::string h = header.dump();
+    std::vector<std::uint8_t> out(8);
+    const std::uint64_t len = h.size();
+    std::memcpy(out.data(), &len, 8);
+    out.insert(out.end(), h.begin(), h.end());
+    out.insert(out.end(), bytes.begin() + 8 + std::ptrdiff_t(n), bytes.end());
+    test::write_bytes(file, out);
 }
 
 }  // namespace
@@ -155,6 +173,28 @@ TEST_CASE("a checkpoint that does not fit its config is refused and leaves no fi
         const auto hf = copy_fixture(dir, "sharded");
         fs::remove(hf / "model-00002-of-00003.safetensors");
         expect_failure(dir, hf, "model-00002-of-00003.safetensors");
+    }
+    SECTION("a weight stored as integers") {
+        const auto hf = copy_fixture(dir, "plain");
+        edit_safetensors_header(hf / "model.safetensors",
+                                [](nlohmann::json& h) { h["encoder.layer.0.output.dense.weight"]["dtype"] = "I32"; });
+        expect_failure(dir, hf, "'encoder.layer.0.output.dense.weight' has dtype int32; weights must be float");
+    }
+    SECTION("an unknown dtype") {
+        const auto hf = copy_fixture(dir, "plain");
+        edit_safetensors_header(hf / "model.safetensors",
+                                [](nlohmann::json& h) { h["embeddings.word_embeddings.weight"]["dtype"] = "F8_E4M3"; });
+        expect_failure(dir, hf, "has dtype F8_E4M3, which micse does not read");
+    }
+    SECTION("a config value of the wrong JSON type") {
+        const auto hf = copy_fixture(dir, "plain");
+        edit_config(hf, "hidden_act", 5);
+        expect_failure(dir, hf, "\"hidden_act\" must be a string");
+    }
+    SECTION("a config value of the wrong JSON type in tokenizer_config.json") {
+        const auto hf = copy_fixture(dir, "plain");
+        std::ofstream(hf / "tokenizer_config.json") << R"({"do_lower_case": "yes"})";
+        expect_failure(dir, hf, "\"do_lower_case\" must be true or false");
     }
     SECTION("a failed conversion keeps the file that was there") {
         const auto hf = copy_fixture(dir, "plain");

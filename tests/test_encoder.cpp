@@ -60,7 +60,8 @@ TEST_CASE("Encoder refuses ids and settings the model cannot take", "[encoder][d
     CHECK_THROWS_WITH(enc.encode_ids({{101, -1, 102}}), Catch::Contains("id -1"));
     CHECK_THROWS_WITH(enc.encode_ids({{101, 102}, {}}), Catch::Contains("sequence 1 is empty"));
     CHECK_THROWS_WITH(enc.encode_ids({std::vector<std::int32_t>(65, 101)}), Catch::Contains("more than max_length 64"));
-    CHECK(enc.encode_ids({}).rows() == 0);
+    CHECK_THROWS_WITH(enc.encode_ids({}), Catch::Contains("the batch is empty"));
+    CHECK_THROWS_WITH(enc.encode(std::vector<std::string>{}), Catch::Contains("the batch is empty"));
     EncoderOptions o;
     o.max_length = 65;
     CHECK_THROWS_WITH(Encoder(test::converted("sharp"), o), Catch::Contains("max_length 65 is outside [2, 64]"));

@@ -137,26 +137,34 @@ TEST_CASE("the tokenizer a GGUF carries equals the one from vocab.txt", "[tokeni
     CHECK(t.pad_id() == 0);
 }
 
-TEST_CASE("invalid UTF-8 never crashes: each bad byte becomes U+FFFD, which clean_text drops", "[tokenizer]") {
+TEST_CASE("invalid UTF-8 is refused with the offset of the first bad byte", "[tokenizer][damaged]") {
+    // The reference takes only valid strings (Python str, Rust String); micse refuses the rest
+    // rather than dropping bytes and embedding a text the caller did not give.
     const Tokenizer& t = bert_base_uncased();
-    const auto hello = t.encode("hello world");
     for (const std::string bad : {"\x80", "\xff", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc0\xaf", "\xed\xa0\x80",
                                   "\xf4\x90\x80\x80", "\xfe\xfe"}) {
         INFO("bytes " << bad.size());
-        CHECK(t.encode("hello" + bad + " world") == hello);
-        CHECK(t.normalize(bad).empty());
+        CHECK_THROWS_WITH(t.encode("hello" + bad + " world"), Catch::Contains("invalid UTF-8 at byte 5"));
+        CHECK_THROWS_AS(t.tokenize(bad), Error);
+        CHECK_THROWS_AS(t.normalize(bad), Error);
     }
-    // a bad byte inside a word joins its two halves, as if it were not there
-    CHECK(t.encode("hel\x80lo") == t.encode("hello"));
-    // every byte string of length 1 to 3 over a set of interesting bytes
+    CHECK_THROWS_WITH(t.encode("hel\x80lo"), Catch::Contains("byte 3 (0x80)"));
+    // valid text next to the edges of the rules: the replacement character itself, the last
+    // code point, the last before the surrogates, 2/3/4-byte forms at their minimum
+    CHECK(t.encode("\xef\xbf\xbd \xf4\x8f\xbf\xbf \xed\x9f\xbf \xc2\x80 \xe0\xa0\x80 \xf0\x90\x80\x80").size() >= 2);
+    // every byte string of length 1 to 3 over a set of interesting bytes: valid or refused
     const unsigned char bytes[] = {0x00, 0x20, 0x41, 0x5b, 0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xe0, 0xe2, 0xed, 0xf0, 0xf4, 0xf5, 0xff};
     for (auto a : bytes)
         for (auto b : bytes)
             for (auto c : bytes) {
                 const std::string s{char(a), char(b), char(c)};
-                const auto ids = t.encode(s);
-                REQUIRE(ids.front() == 101);
-                REQUIRE(ids.back() == 102);
+                try {
+                    const auto ids = t.encode(s);
+                    REQUIRE(ids.front() == 101);
+                    REQUIRE(ids.back() == 102);
+                } catch (const Error& e) {
+                    REQUIRE(std::string(e.what()).find("invalid UTF-8") != std::string::npos);
+                }
             }
 }
 

@@ -224,11 +224,23 @@ int main(int argc, char** argv) {
         while (micse::cli::read_line(*in, line)) {
             ++line_no;
             bytes_read += line.size() + 1;
-            if (tokenizer) seqs.push_back(tokenizer->encode(line, encoder.options().max_length));
-            else seqs.push_back(parse_ids(line, line_no, source));
+            if (tokenizer) {
+                // A blank line is most often a paragraph break or a stray newline, not a sentence:
+                // embedding it would put a meaningless row among the caller's results.
+                if (line.find_first_not_of(" \t\r") == std::string::npos)
+                    throw micse::Error(source + ": line " + std::to_string(line_no) + " is empty (one sentence per line)");
+                try {
+                    seqs.push_back(tokenizer->encode(line, encoder.options().max_length));
+                } catch (const micse::Error& e) {
+                    throw micse::Error(source + ": line " + std::to_string(line_no) + ": " + e.what());
+                }
+            } else {
+                seqs.push_back(parse_ids(line, line_no, source));
+            }
             if (seqs.size() == window) flush();
         }
         if (in->bad()) throw micse::Error(source + ": read failed");
+        if (line_no == 0) throw micse::Error(source + ": no input lines: nothing to embed");
         flush();
         out.finish();
         bar.set_total(line_no);

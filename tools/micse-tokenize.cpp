@@ -74,17 +74,26 @@ int main(int argc, char** argv) {
             if (!file) throw micse::Error(input + ": cannot open");
             in = &file;
         }
+        const std::string source = in == &file ? input : "standard input";
         std::string line, out;
+        std::uint64_t line_no = 0;
         while (micse::cli::read_line(*in, line)) {
+            ++line_no;
             out.clear();
-            for (const auto id : tok->encode(line, max_length)) {
+            std::vector<std::int32_t> ids;
+            try {
+                ids = tok->encode(line, max_length);
+            } catch (const micse::Error& e) {
+                throw micse::Error(source + ": line " + std::to_string(line_no) + ": " + e.what());
+            }
+            for (const auto id : ids) {
                 if (!out.empty()) out += ' ';
                 out += std::to_string(id);
             }
             out += '\n';
             std::cout << out;
         }
-        if (in->bad()) throw micse::Error(input + ": read failed");
+        if (in->bad()) throw micse::Error(source + ": read failed");
         std::cout.flush();
         if (!std::cout) throw micse::Error("standard output: write failed");
     } catch (const std::exception& e) {

@@ -342,7 +342,7 @@ private:
         namespace g = detail::gemm;
         const int H = config().hidden_size;
         float* up = Workspace::fit(ws.up, std::size_t(std::min(rows, kChunk)) * std::size_t(p.up.width()));
-        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::min(rows, kChunk)));
+        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::min(rows, kChunk), detail::max_threads()));
         for (int r0 = 0; r0 < rows; r0 += kChunk) {
             const int n = std::min(kChunk, rows - r0);
             g::linear(h + std::size_t(r0) * std::size_t(H), std::size_t(H), n, p.up, up, std::size_t(p.up.width()),
@@ -374,7 +374,7 @@ private:
             const LayerWeights<float>& l = w_.layers[std::size_t(i)];
             const int W3 = p.qkv.width(), k_col = p.qkv.first_panel[1] * g::kNR, v_col = p.qkv.first_panel[2] * g::kNR;
             float* qkv = Workspace::fit(ws.qkv, std::size_t(N) * std::size_t(W3));  // [tokens, Q | K | V]
-            float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(N, kChunk)));
+            float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(N, kChunk), detail::max_threads()));
             if (cls_only && i == L - 1) {
                 // keys and values of every token; the rest for [CLS] alone
                 g::linear(x, std::size_t(H), N, p.qkv, qkv + k_col, std::size_t(W3), g::Epilogue::bias, scratch,
@@ -418,7 +418,7 @@ private:
             std::memcpy(xc + std::size_t(s) * std::size_t(H), x + std::size_t(batch.begin(s)) * std::size_t(H), sizeof(float) * std::size_t(H));
         const int qw = k_col;  // Q's padded width
         float* qc = Workspace::fit(ws.cls_q, std::size_t(S) * std::size_t(qw));
-        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(S, kChunk)));
+        float* scratch = Workspace::fit(ws.scratch, g::scratch_floats(std::max(S, kChunk), detail::max_threads()));
         g::linear(xc, std::size_t(H), S, p.qkv, qc, std::size_t(qw), g::Epilogue::bias, scratch, 0, p.qkv.first_panel[1]);
         float* ctx = Workspace::fit(ws.cls_ctx, std::size_t(S) * std::size_t(H));
         const std::size_t slot = (std::size_t(longest) + 15) / 16 * 16;  // aligned, as in fast_forward

@@ -79,6 +79,9 @@ public:
     // One embedding per sequence of token ids, [sequences, hidden]. Each sequence is used as it
     // is (it already holds [CLS] ... [SEP]); one longer than max_length is an error.
     Eigen::MatrixXf encode_ids(const std::vector<std::vector<std::int32_t>>& sequences) const {
+        // An empty batch is almost always an input that was lost on the way (an empty file, a
+        // filter that dropped everything); a 0-row matrix would pass that silently downstream.
+        if (sequences.empty()) throw Error("the batch is empty: there is nothing to encode");
         for (std::size_t i = 0; i < sequences.size(); ++i)
             if (sequences[i].size() > std::size_t(options_.max_length))
                 throw Error("sequence " + std::to_string(i) + " has " + std::to_string(sequences[i].size()) +

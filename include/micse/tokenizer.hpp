@@ -136,8 +136,10 @@ public:
     std::int32_t pad_id() const { return pad_; }
 
     // [CLS] pieces [SEP], at most max_length ids (the pieces beyond max_length - 2 are dropped).
+    // Text that is not valid UTF-8 is an Error naming the first bad byte.
     std::vector<std::int32_t> encode(std::string_view text, int max_length = 512) const {
         if (max_length < 2) throw Error("max_length must be at least 2 ([CLS] and [SEP])");
+        check_utf8(text);
         std::vector<std::int32_t> ids;
         ids.push_back(cls_);
         pieces(text, ids, std::size_t(max_length) - 1);
@@ -147,6 +149,7 @@ public:
 
     // The word-piece ids of the text, without [CLS] and [SEP], untruncated.
     std::vector<std::int32_t> tokenize(std::string_view text) const {
+        check_utf8(text);
         std::vector<std::int32_t> ids;
         pieces(text, ids, SIZE_MAX);
         return ids;
@@ -171,6 +174,7 @@ public:
 
     // The normaliser alone, as UTF-8 (what BertNormalizer.normalize_str gives).
     std::string normalize(std::string_view text) const {
+        check_utf8(text);
         std::u32string cps;
         normalize_into(text, cps);
         std::string out;
@@ -179,6 +183,15 @@ public:
     }
 
 private:
+    static void check_utf8(std::string_view text) {
+        const std::size_t bad = detail::unicode::first_invalid_utf8(text);
+        if (bad != std::string_view::npos) {
+            static const char* hex = "0123456789abcdef";
+            const auto b = static_cast<unsigned char>(text[bad]);
+            throw Error("invalid UTF-8 at byte " + std::to_string(bad) + " (0x" + hex[b >> 4] + hex[b & 15] + ")");
+        }
+    }
+
     std::int32_t required(const char* t) const {
         const auto it = initial_.find(t);
         if (it == initial_.end()) throw Error(std::string("the vocabulary has no ") + t + " token");

@@ -162,6 +162,9 @@ inline void read_safetensors(const std::string& path, std::vector<SourceTensor>&
 class ZipArchive {
 public:
     explicit ZipArchive(const std::string& path) : path_(path) {
+        std::error_code ec;
+        file_size_ = std::filesystem::file_size(path, ec);
+        if (ec) throw Error(path + ": cannot open: " + ec.message());
         int err = 0;
         zip_ = zip_open(path.c_str(), ZIP_RDONLY, &err);
         if (!zip_) {
@@ -198,6 +201,12 @@ public:
         if (st.size > max_size)
             throw Error(path_ + ": archive entry '" + name + "' is " + std::to_string(st.size) +
                         " bytes, more than the " + std::to_string(max_size) + " expected");
+        // The size is the archive's claim; before allocating it, check that the file's bytes can
+        // hold it: torch.save stores entries uncompressed, and deflate expands at most ~1032:1.
+        if (!(st.valid & ZIP_STAT_COMP_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD) || st.comp_size > file_size_ ||
+            (st.comp_method == ZIP_CM_STORE && st.size != st.comp_size) || st.size > st.comp_size * 1032 + 1024)
+            throw Error(path_ + ": archive entry '" + name + "' claims " + std::to_string(st.size) +
+                        " bytes, more than its " + std::to_string(st.comp_size) + " bytes in the file can hold");
         zip_file_t* f = zip_fopen_index(zip_, zip_uint64_t(index), 0);
         if (!f) throw Error(path_ + ": cannot open archive entry '" + name + "': " + zip_strerror(zip_));
         std::vector<std::uint8_t> bytes(st.size);
@@ -211,6 +220,7 @@ public:
 
 private:
     std::string path_;
+    std::uint64_t file_size_ = 0;
     zip_t* zip_ = nullptr;
 };
 
@@ -250,6 +260,10 @@ inline void read_torch_zip(const std::string& path, std::vector<SourceTensor>& o
         t.shape = tr.shape;
         t.file = path;
         // The furthest element the view touches must lie inside its storage.
+        if (tr.storage.numel < 0 || tr.storage.numel > (std::int64_t{1} << 40))
+            throw Error(path + ": storage '" + tr.storage.key + "' of tensor '" + name + "' has an impossible size");
+        if (tr.offset < 0 || tr.offset > (std::int64_t{1} << 61))
+            throw Error(path + ": tensor '" + name + "' has an impossible storage offset");
         std::int64_t last = tr.offset;
         bool empty = false;
         for (std::size_t d = 0; d < tr.shape.size(); ++d) {
@@ -257,7 +271,10 @@ inline void read_torch_zip(const std::string& path, std::vector<SourceTensor>& o
                 tr.stride[d] > (std::int64_t{1} << 40))
                 throw Error(path + ": tensor '" + name + "' has an impossible size or stride");
             if (tr.shape[d] == 0) empty = true;
-            else last += (tr.shape[d] - 1) * tr.stride[d];
+            else if (tr.stride[d] != 0 && tr.shape[d] - 1 > (std::int64_t{1} << 61) / tr.stride[d])
+                throw Error(path + ": tensor '" + name + "' has an impossible size or stride");
+            else if ((last += (tr.shape[d] - 1) * tr.stride[d]) > (std::int64_t{1} << 61))
+                throw Error(path + ": tensor '" + name + "' has an impossible size or stride");
         }
         if (tr.offset < 0 || (!empty && last >= tr.storage.numel))
             throw Error(path + ": tensor '" + name + "' reads past the end of its storage '" + tr.storage.key + "'");

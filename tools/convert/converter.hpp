@@ -54,6 +54,13 @@ inline int config_int(const nlohmann::json& j, const std::string& key, const std
     return int(v);
 }
 
+inline std::string config_string(const nlohmann::json& j, const std::string& key, const std::string& path,
+                                 const std::string& fallback) {
+    if (!j.contains(key) || j[key].is_null()) return fallback;
+    if (!j[key].is_string()) throw Error(path + ": \"" + key + "\" must be a string");
+    return j[key].get<std::string>();
+}
+
 inline HfConfig read_config(const std::string& path) {
     const auto j = read_json_file(path);
     if (!j.is_object()) throw Error(path + ": not a JSON object");
@@ -75,10 +82,10 @@ inline HfConfig read_config(const std::string& path) {
     if (c.hidden % c.heads != 0)
         throw Error(path + ": num_attention_heads " + std::to_string(c.heads) + " does not divide hidden_size " +
                     std::to_string(c.hidden));
-    const std::string act = j.value("hidden_act", std::string("gelu"));
+    const std::string act = config_string(j, "hidden_act", path, "gelu");
     if (act != "gelu")
         throw Error(path + ": hidden_act \"" + act + "\" is not supported (micse runs the exact erf GELU, \"gelu\")");
-    const std::string pos = j.value("position_embedding_type", std::string("absolute"));
+    const std::string pos = config_string(j, "position_embedding_type", path, "absolute");
     if (pos != "absolute")
         throw Error(path + ": position_embedding_type \"" + pos + "\" is not supported (only \"absolute\")");
     return c;

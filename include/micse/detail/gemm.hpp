@@ -4,11 +4,11 @@
 // W (PyTorch's [out][in]) is packed once at load into panels of kNR output columns laid out
 // [panel][k][kNR], so the micro-kernel reads it as aligned vectors; activations are broadcast
 // from their row-major rows. A kMR x kNR tile of y lives in registers across a block of kKC
-// inputs (a 32 KB slice of the panel stays in L1 while every row of x passes over it). Bias,
+// inputs (the panel's slice stays in L1 while every row of x passes over it). Bias,
 // a residual already stored in y, and GELU are applied to the tile as it is written.
 // Threads own disjoint column panels, so they never synchronise.
 //
-// Kernels: AVX-512 (kMR 8 x kNR 48, 24 zmm accumulators) or AVX2+FMA (4 x 24, 12 ymm),
+// Kernels: AVX-512 (kMR 8 x kNR 48, 24 zmm accumulators) or AVX2+FMA (6 x 16, 12 ymm),
 // chosen at compile time; other CPUs keep Eigen's product on the unpacked weights (bert.hpp).
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
@@ -33,13 +33,17 @@
 
 namespace micse::detail::gemm {
 
+// Block sizes per instruction set, measured with bench/bench_gemm.cpp (docs/performance.md).
+// AVX-512 (measured on a Xeon-class core with 1 MB+ L2): 8 x 48 tiles, all 768 inputs per block.
+// AVX2 (Zen 3: 32 KB L1, 512 KB L2): 6 x 16 tiles; 384 inputs keep a panel slice (24 KB) in L1
+// and 96 rows x 384 inputs of x (144 KB) in L2. 4 x 24 tiles over 768 inputs ran at ~60% of peak.
 #ifndef MICSE_GEMM_MR
 #if defined(__AVX512F__)
 #define MICSE_GEMM_MR 8
 #define MICSE_GEMM_NV 3
 #else
-#define MICSE_GEMM_MR 4
-#define MICSE_GEMM_NV 3
+#define MICSE_GEMM_MR 6
+#define MICSE_GEMM_NV 2
 #endif
 #endif
 #if defined(__AVX512F__)
@@ -59,16 +63,24 @@ inline constexpr int kMR = 1;
 inline constexpr const char* kKernel = "eigen";
 #endif
 #ifndef MICSE_GEMM_KC
+#if defined(__AVX512F__)
 #define MICSE_GEMM_KC 768
+#else
+#define MICSE_GEMM_KC 384
+#endif
 #endif
 inline constexpr int kKC = MICSE_GEMM_KC;
 #ifndef MICSE_GEMM_MC
+#if defined(__AVX512F__)
 #define MICSE_GEMM_MC 192
+#else
+#define MICSE_GEMM_MC 96
+#endif
 #endif
 inline constexpr int kMC = MICSE_GEMM_MC;
 #ifndef MICSE_GEMM_PREFETCH
 #define MICSE_GEMM_PREFETCH 8
-#endif  // rows per block (a multiple of kMR)  // inputs per block: kKC x kNR floats of the panel stay in L1
+#endif
 
 enum class Epilogue { bias, bias_residual, bias_gelu };
 
@@ -249,18 +261,22 @@ inline void pack_rows(const float* x, std::size_t ldx, int rows, int r0, int k0,
 
 #endif  // MICSE_PACKED_GEMM
 
-// Floats of scratch space that linear() needs for `rows` rows: one block of rows, packed.
-inline std::size_t scratch_floats(int rows) {
+// Floats of scratch space that linear() needs for `rows` rows on `threads` threads: one packed
+// block of rows per thread.
+inline std::size_t scratch_floats(int rows, int threads) {
     const int block = std::min(kMC, (rows + kMR - 1) / kMR * kMR);
-    return std::size_t(block) * std::size_t(kKC);
+    return std::size_t(block) * std::size_t(kKC) * std::size_t(std::max(threads, 1));
 }
 
 // y[rows][panels of w in [p_begin, p_end)] = epilogue(x[rows][w.in] . W^T + b).
-// y's columns start at output p_begin * kNR of w, i.e. y points at the first of them.
-// `scratch` holds scratch_floats(rows) floats (the packed block of x).
+// y's columns start at output p_begin * kNR of w, i.e. y points at the first of them; x and y
+// must not overlap. `scratch` holds scratch_floats(rows, t) floats, t at least the number of
+// threads the call runs on (omp_get_max_threads()).
 //
-// Loops: blocks of kKC inputs, then blocks of kMC rows (packed together by all threads, kept
-// in L2), then each thread's panels (a kKC x kNR slice each), then the block's tiles.
+// Loops: blocks of kKC inputs, then blocks of kMC rows (kept in L2), then each thread's panels
+// (a kKC x kNR slice each, kept in L1), then the block's tiles. Threads own disjoint panels and
+// each packs its own copy of the row block: packing costs 1/(panels per thread) of the
+// products, and in exchange the threads never wait for one another.
 inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear& w, float* y, std::size_t ldy,
                    Epilogue e, float* scratch, int p_begin = 0, int p_end = -1) {
 #if MICSE_PACKED_GEMM
@@ -268,6 +284,7 @@ inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear
     const int panels = p_end - p_begin;
     if (rows <= 0 || panels <= 0) return;
     static_assert(kMC % kMR == 0, "a row block holds whole tiles");
+    const std::size_t per_thread = scratch_floats(rows, 1);
 #pragma omp parallel
     {
 #ifdef _OPENMP
@@ -276,14 +293,14 @@ inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear
         const int nt = 1, id = 0;
 #endif
         const int mine_begin = p_begin + panels * id / nt, mine_end = p_begin + panels * (id + 1) / nt;
-        for (int k0 = 0; k0 < w.in; k0 += kKC) {
+        float* packed = scratch + std::size_t(id) * per_thread;
+        for (int k0 = 0; k0 < w.in && mine_begin < mine_end; k0 += kKC) {
             const int kc = std::min(kKC, w.in - k0);
             const bool first = k0 == 0, last = k0 + kc == w.in;
             for (int m0 = 0; m0 < rows; m0 += kMC) {
                 const int block_rows = std::min(kMC, rows - m0), tiles = (block_rows + kMR - 1) / kMR;
-                for (int t = tiles * id / nt; t < tiles * (id + 1) / nt; ++t)
-                    pack_rows(x, ldx, rows, m0 + t * kMR, k0, kc, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kc));
-#pragma omp barrier
+                for (int t = 0; t < tiles; ++t)
+                    pack_rows(x, ldx, rows, m0 + t * kMR, k0, kc, packed + std::size_t(t) * std::size_t(kMR) * std::size_t(kc));
                 for (int p = mine_begin; p < mine_end; ++p) {
                     const float* panel = w.panel(p) + std::size_t(k0) * kNR;
                     const int col0 = (p - p_begin) * kNR;
@@ -291,11 +308,10 @@ inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear
                     const float* bias = w.bias.get() + std::size_t(p) * kNR;
                     for (int t = 0; t < tiles; ++t) {
                         const int r0 = m0 + t * kMR, mr = std::min(kMR, rows - r0);
-                        tile_rows<kMR>(mr, scratch + std::size_t(t) * std::size_t(kMR) * std::size_t(kc), panel, kc,
+                        tile_rows<kMR>(mr, packed + std::size_t(t) * std::size_t(kMR) * std::size_t(kc), panel, kc,
                                        y + std::size_t(r0) * ldy + std::size_t(col0), ldy, cols, bias, first, last, e);
                     }
                 }
-#pragma omp barrier
             }
         }
     }

@@ -2,10 +2,11 @@
 // UTF-8 decoding and encoding, and the character properties the BERT tokenizer needs, looked up
 // in the generated tables (unicode_tables.hpp; see tools/gen_unicode_tables.py).
 //
-// Invalid UTF-8: each byte that does not start a well-formed sequence (stray continuation bytes,
-// overlong forms, surrogates, code points above U+10FFFF, truncated sequences) decodes to U+FFFD
-// and decoding resumes at the next byte. The BERT normalizer's clean_text then drops U+FFFD, so
-// invalid bytes vanish from the text, as they would after a lossy conversion to a string.
+// Invalid UTF-8 (stray continuation bytes, overlong forms, surrogates, code points above
+// U+10FFFF, truncated sequences) is refused by the tokenizer before decoding, with the offset of
+// the first bad byte (first_invalid_utf8): the reference takes only valid Unicode strings, and
+// dropping bytes silently would embed a different text than the caller gave. decode_utf8 itself
+// still never reads out of bounds: a bad byte decodes to U+FFFD and decoding resumes after it.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -67,6 +68,23 @@ inline char32_t decode_utf8(std::string_view s, std::size_t& i) {
     }
     i += len;
     return cp;
+}
+
+// The offset of the first byte of s that does not begin a well-formed UTF-8 sequence, or npos.
+inline std::size_t first_invalid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII: the common case, byte by byte
+            ++i;
+            continue;
+        }
+        const std::size_t at = i;
+        if (decode_utf8(s, i) == kReplacement) {
+            // U+FFFD written out (EF BF BD) is valid text; anything else that decoded to it was not
+            if (!(i - at == 3 && static_cast<unsigned char>(s[at]) == 0xEF)) return at;
+        }
+    }
+    return std::string_view::npos;
 }
 
 inline void append_utf8(std::string& out, char32_t cp) {
