@@ -24,6 +24,17 @@ inline fs::path shared() { return fs::path(MICSE_SHARED); }
 inline fs::path llamacpp() { return shared() / "fixtures" / "llamacpp-bert"; }
 inline fs::path tool(const std::string& name) { return fs::path(MICSE_TOOLS_DIR) / name; }
 
+// The whole file as bytes ("" when it cannot be read: the caller's CHECK then says what differs).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A path or argument quoted for the shell.
+inline std::string quote(const std::string& s) { return "'" + s + "'"; }
+
 // A fresh directory under the system's temporary folder, removed with everything in it.
 struct TempDir {
     fs::path path;

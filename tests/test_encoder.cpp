@@ -9,7 +9,7 @@
 using namespace micse;
 
 namespace {
-const auto& ids() {
+const auto& sharp_ids() {
     static const auto v = test::read_ids(test::hf_fixture("sharp") / "goldens" / "ids.txt");
     return v;
 }
@@ -24,8 +24,8 @@ TEST_CASE("Encoder gives PyTorch's [CLS] vectors whatever the batching", "[encod
             o.batch_size = batch_size;
             o.threads = threads;
             const Encoder enc(test::converted("sharp"), o);
-            const Eigen::MatrixXf e = enc.encode_ids(ids());
-            REQUIRE(e.rows() == Eigen::Index(ids().size()));
+            const Eigen::MatrixXf e = enc.encode_ids(sharp_ids());
+            REQUIRE(e.rows() == Eigen::Index(sharp_ids().size()));
             REQUIRE(e.cols() == 32);
             CHECK((e.cast<double>() - golden.data).cwiseAbs().maxCoeff() <= 1e-4);
             if (first.size() == 0) first = e;
@@ -35,8 +35,8 @@ TEST_CASE("Encoder gives PyTorch's [CLS] vectors whatever the batching", "[encod
     }
     // One short sequence alone and inside a batch with the longest ones.
     const Encoder enc(test::converted("sharp"));
-    const Eigen::MatrixXf alone = enc.encode_ids({ids()[1]});
-    const Eigen::MatrixXf mixed = enc.encode_ids({ids().back(), ids()[1], ids()[ids().size() - 2]});
+    const Eigen::MatrixXf alone = enc.encode_ids({sharp_ids()[1]});
+    const Eigen::MatrixXf mixed = enc.encode_ids({sharp_ids().back(), sharp_ids()[1], sharp_ids()[sharp_ids().size() - 2]});
     CHECK((alone.row(0) - mixed.row(1)).cwiseAbs().maxCoeff() <= 1e-5);
 }
 
@@ -44,10 +44,10 @@ TEST_CASE("mean pooling and normalisation", "[encoder][parity]") {
     const test::Npy mean = test::read_npy(test::hf_fixture("sharp") / "goldens" / "mean.npy");
     EncoderOptions o;
     o.pooling = Pooling::mean;
-    const Eigen::MatrixXf e = Encoder(test::converted("sharp"), o).encode_ids(ids());
+    const Eigen::MatrixXf e = Encoder(test::converted("sharp"), o).encode_ids(sharp_ids());
     CHECK((e.cast<double>() - mean.data).cwiseAbs().maxCoeff() <= 1e-4);
     o.normalize = true;
-    const Eigen::MatrixXf n = Encoder(test::converted("sharp"), o).encode_ids(ids());
+    const Eigen::MatrixXf n = Encoder(test::converted("sharp"), o).encode_ids(sharp_ids());
     for (Eigen::Index r = 0; r < n.rows(); ++r) {
         CHECK(std::fabs(n.row(r).norm() - 1.0f) < 1e-5);
         CHECK(cosine_similarity(n.row(r), e.row(r)) > 0.99999f);
@@ -86,10 +86,10 @@ TEST_CASE("results are bit-identical across calls and thread counts", "[encoder]
     one.threads = 1;
     two.threads = 2;
     const Encoder a(test::converted("sharp"), one), b(test::converted("sharp"), two);
-    const Eigen::MatrixXf first = a.encode_ids(ids());
+    const Eigen::MatrixXf first = a.encode_ids(sharp_ids());
     for (int rep = 0; rep < 5; ++rep) {
-        CHECK((a.encode_ids(ids()) - first).cwiseAbs().maxCoeff() == 0.0f);
-        CHECK((b.encode_ids(ids()) - first).cwiseAbs().maxCoeff() == 0.0f);
+        CHECK((a.encode_ids(sharp_ids()) - first).cwiseAbs().maxCoeff() == 0.0f);
+        CHECK((b.encode_ids(sharp_ids()) - first).cwiseAbs().maxCoeff() == 0.0f);
     }
     if (std::string(MICSE_EXPECTED_KERNEL).size()) CHECK(std::string(BertModel<float>::kernel()) == MICSE_EXPECTED_KERNEL);
 }

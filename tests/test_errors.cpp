@@ -12,21 +12,12 @@
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::string q(const std::string& s) { return "'" + s + "'"; }
-
 // Runs `command` with stderr to a file; checks exit status 1 and one line that contains every
 // one of `needles`.
 void expect_one_line_error(const test::TempDir& dir, const std::string& command, const std::vector<std::string>& needles) {
     INFO(command);
-    REQUIRE(test::run(command + " 2> " + q(dir / "err.txt")) == 1);
-    const std::string err = slurp(dir / "err.txt");
+    REQUIRE(test::run(command + " 2> " + test::quote(dir / "err.txt")) == 1);
+    const std::string err = test::slurp(dir / "err.txt");
     INFO(err);
     CHECK(std::count(err.begin(), err.end(), '\n') == 1);
     for (const auto& n : needles) CHECK(err.find(n) != std::string::npos);
@@ -38,27 +29,27 @@ void write_text(const std::string& path, const std::string& text) { std::ofstrea
 
 TEST_CASE("micse-embed refuses bad text input by line, and writes nothing", "[tools][damaged][errors]") {
     test::TempDir dir;
-    const std::string embed = q(test::tool("micse-embed").string()) + " " + q(test::converted("sharp"));
+    const std::string embed = test::quote(test::tool("micse-embed").string()) + " " + test::quote(test::converted("sharp"));
     const std::string out = dir / "out.tsv";
     SECTION("an empty line") {
         write_text(dir / "in.txt", "a sentence\n\nanother\n");
-        expect_one_line_error(dir, embed + " " + q(dir / "in.txt") + " -o " + q(out), {"in.txt: line 2 is empty"});
+        expect_one_line_error(dir, embed + " " + test::quote(dir / "in.txt") + " -o " + test::quote(out), {"in.txt: line 2 is empty"});
     }
     SECTION("an empty input") {
         write_text(dir / "in.txt", "");
-        expect_one_line_error(dir, embed + " " + q(dir / "in.txt") + " -o " + q(out), {"in.txt: no input lines"});
+        expect_one_line_error(dir, embed + " " + test::quote(dir / "in.txt") + " -o " + test::quote(out), {"in.txt: no input lines"});
     }
     SECTION("an empty batch of ids") {
-        expect_one_line_error(dir, embed + " --ids -o " + q(out) + " < /dev/null", {"standard input: no input lines"});
+        expect_one_line_error(dir, embed + " --ids -o " + test::quote(out) + " < /dev/null", {"standard input: no input lines"});
     }
     SECTION("invalid UTF-8") {
         write_text(dir / "in.txt", "fine\nbad \xc3\x28 here\n");
-        expect_one_line_error(dir, embed + " " + q(dir / "in.txt") + " -o " + q(out),
+        expect_one_line_error(dir, embed + " " + test::quote(dir / "in.txt") + " -o " + test::quote(out),
                               {"in.txt: line 2: invalid UTF-8 at byte 4 (0xc3)"});
     }
     SECTION("an output path that cannot be written") {
         write_text(dir / "in.txt", "a sentence\n");
-        expect_one_line_error(dir, embed + " " + q(dir / "in.txt") + " -o " + q(dir / "no-such-dir/out.tsv"),
+        expect_one_line_error(dir, embed + " " + test::quote(dir / "in.txt") + " -o " + test::quote(dir / "no-such-dir/out.tsv"),
                               {"no-such-dir/out.tsv"});
     }
     CHECK_FALSE(std::filesystem::exists(out));
@@ -67,16 +58,16 @@ TEST_CASE("micse-embed refuses bad text input by line, and writes nothing", "[to
 TEST_CASE("micse-tokenize refuses invalid UTF-8 by line", "[tools][damaged][errors]") {
     test::TempDir dir;
     write_text(dir / "in.txt", "fine\n\xff\n");
-    expect_one_line_error(dir, q(test::tool("micse-tokenize").string()) + " " + q(test::converted("sharp")) + " " +
-                                   q(dir / "in.txt") + " > /dev/null",
+    expect_one_line_error(dir, test::quote(test::tool("micse-tokenize").string()) + " " + test::quote(test::converted("sharp")) + " " +
+                                   test::quote(dir / "in.txt") + " > /dev/null",
                           {"in.txt: line 2: invalid UTF-8 at byte 0 (0xff)"});
 }
 
 TEST_CASE("micse-convert: an output that cannot be written, or a disk that fills, leaves nothing", "[tools][damaged][errors]") {
     test::TempDir dir;
-    const std::string conv = q(test::tool("micse-convert").string()) + " " + q(test::hf_fixture("plain").string());
+    const std::string conv = test::quote(test::tool("micse-convert").string()) + " " + test::quote(test::hf_fixture("plain").string());
     SECTION("an output folder that does not exist") {
-        expect_one_line_error(dir, conv + " " + q(dir / "no-such-dir/out.gguf"), {"no-such-dir/out.gguf"});
+        expect_one_line_error(dir, conv + " " + test::quote(dir / "no-such-dir/out.gguf"), {"no-such-dir/out.gguf"});
         CHECK_FALSE(std::filesystem::exists(dir / "no-such-dir"));
     }
     SECTION("a disk that fills during the write") {
@@ -84,7 +75,7 @@ TEST_CASE("micse-convert: an output that cannot be written, or a disk that fills
         // SIGXFSZ ignored the converter sees the failed write instead of being killed. 64 KiB is
         // well inside the ~200 KB model, so the failure comes in the middle of the tensor data.
         const std::string out = dir / "out.gguf";
-        expect_one_line_error(dir, "sh -c \"trap '' XFSZ; ulimit -f 64; exec " + conv + " " + q(out) + "\"", {"out.gguf"});
+        expect_one_line_error(dir, "sh -c \"trap '' XFSZ; ulimit -f 64; exec " + conv + " " + test::quote(out) + "\"", {"out.gguf"});
         CHECK_FALSE(std::filesystem::exists(out));
         CHECK_FALSE(std::filesystem::exists(out + ".tmp-micse"));
     }

@@ -12,26 +12,26 @@
 using namespace micse;
 
 namespace {
-const auto& ids() {
+const auto& llamacpp_ids() {
     static const auto v = test::read_ids(test::llamacpp() / "ids.jsonl");
     return v;
 }
 }  // namespace
 
 TEST_CASE("micse reads llama.cpp's BERT GGUF and gives PyTorch's [CLS] vectors", "[interop][parity]") {
-    REQUIRE(ids().size() == 14);
+    REQUIRE(llamacpp_ids().size() == 14);
     for (const std::string type : {"f32", "f16"}) {
         INFO(type);
         const std::string path = (test::llamacpp() / ("tiny-bert-" + type + ".gguf")).string();
         const test::Npy golden = test::read_npy(test::llamacpp() / ("cls-" + type + ".npy"));
         const Encoder enc(path);  // no bert.pooling_type in these files: [CLS] is the default
         CHECK(enc.config().pooling == Pooling::cls);
-        const Eigen::MatrixXf e = enc.encode_ids(ids());
+        const Eigen::MatrixXf e = enc.encode_ids(llamacpp_ids());
         CHECK((e.cast<double>() - golden.data).cwiseAbs().maxCoeff() <= 1e-4);
         // In double the remaining difference is the goldens' own rounding to float32.
         const BertModel<double> model(path);
         PackedBatch b;
-        for (const auto& s : ids()) b.add(s);
+        for (const auto& s : llamacpp_ids()) b.add(s);
         const RowMatrix<double> h = model.forward(b);
         for (Eigen::Index s = 0; s < b.sequences(); ++s)
             CHECK((h.row(b.begin(s)) - golden.data.row(s)).cwiseAbs().maxCoeff() <= 1e-6);

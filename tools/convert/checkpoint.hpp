@@ -330,7 +330,9 @@ inline std::vector<SourceTensor> read_checkpoint(const std::string& dir) {
             expected[it.key()] = f;
         }
         for (const auto& f : files) reader((d / f).string(), out);
-        for (const auto& [name, file] : expected) {
+        for (const auto& entry : expected) {
+            const std::string& name = entry.first;
+            const std::string& file = entry.second;
             const bool found = std::any_of(out.begin(), out.end(), [&](const SourceTensor& t) { return t.name == name; });
             if (!found) throw Error(index.string() + ": tensor '" + name + "' is listed in " + file + " but not found there");
         }

@@ -357,7 +357,9 @@ inline ConvertReport convert_checkpoint(const std::string& hf_dir, const std::st
         w.set("micse.tokenizer.wordpiece_tokens", gguf::Value::array(std::move(originals)));
     }
 
-    for (const auto& [name, shape] : expected) {
+    for (const auto& entry : expected) {
+        const std::string& name = entry.first;
+        const std::vector<std::int64_t>& shape = entry.second;
         const Planned& p = planned.at(name);
         // llama.cpp keeps 1-D tensors and the position and token-type tables in F32.
         const bool half = options.type == OutType::f16 && shape.size() == 2 && name != "position_embd.weight" &&
