@@ -43,6 +43,23 @@ TEST_CASE("pickle: globals outside a state dict are refused by name", "[pickle]"
     CHECK_THROWS_WITH(run("\x80\x02" "ctorch\nload\n"), Catch::Contains("'torch.load'"));
 }
 
+TEST_CASE("pickle: recursive containers are refused, shared ones are read", "[pickle]") {
+    using namespace std::string_literals;
+    // What Python's pickle.dumps(..., protocol=2) writes for each structure:
+    // a = []; a.append(a)
+    CHECK_THROWS_WITH(run("\x80\x02]q\x00h\x00"s + "a."), Catch::Contains("cannot contain itself"));
+    // a = []; b = [a]; a.append(b)
+    CHECK_THROWS_WITH(run("\x80\x02]q\x00]q\x01h\x00"s + "aa."), Catch::Contains("already inside another object"));
+    // d = {}; d['k'] = [d]
+    CHECK_THROWS_WITH(run("\x80\x02}q\x00X\x01\x00\x00\x00"s + "kq\x01]q\x02h\x00"s + "as."),
+                      Catch::Contains("already inside another object"));
+    // x = [1]; {'p': x, 'q': x}: one list under two keys is data, not a cycle
+    const auto o = run("\x80\x02}q\x00(X\x01\x00\x00\x00"s + "pq\x01]q\x02K\x01" + "aX\x01\x00\x00\x00"s + "qq\x03h\x02u.");
+    REQUIRE(o->entries.size() == 2);
+    CHECK(o->entries[0].second == o->entries[1].second);
+    CHECK(o->entries[1].second->items.at(0)->i == 1);
+}
+
 TEST_CASE("pickle: malformed programs are errors, never crashes", "[pickle]") {
     CHECK_THROWS_WITH(run(""), Catch::Contains("truncated"));
     CHECK_THROWS_WITH(run("\x80\x02}"), Catch::Contains("truncated"));

@@ -45,6 +45,11 @@ struct Object {
     std::vector<std::pair<Ref, Ref>> entries; // Dict, in insertion order (OrderedDict)
     StorageRef storage;
     TensorRef tensor;
+    // Set once the object is an item of another. Lists and dicts take items only before that:
+    // every pickle Python writes for non-recursive data does so (a container is completed before
+    // its parent takes it), and it makes a reference cycle impossible, so a hostile pickle
+    // cannot build one (a shared_ptr cycle would never be freed).
+    bool sealed = false;
 };
 
 inline const char* kind_name(Object::Kind k) {
@@ -135,7 +140,7 @@ public:
                 case 'j': push(memo(u32(), at)); break;                      // LONG_BINGET
                 case 't': {                                                  // TUPLE
                     auto o = make(Object::Kind::Tuple);
-                    o->items = pop_to_mark(at);
+                    o->items = seal(pop_to_mark(at));
                     push(o);
                     break;
                 }
@@ -143,32 +148,35 @@ public:
                     const std::size_t n = std::size_t(op - 0x84);
                     if (stack_.size() < n + floor()) fail_at(at, "tuple of " + std::to_string(n) + " on a short stack");
                     auto o = make(Object::Kind::Tuple);
-                    o->items.assign(stack_.end() - std::ptrdiff_t(n), stack_.end());
+                    o->items = seal({stack_.end() - std::ptrdiff_t(n), stack_.end()});
                     stack_.resize(stack_.size() - n);
                     push(o);
                     break;
                 }
                 case 'a': {  // APPEND
                     Ref v = pop(at);
-                    expect(top(at), Object::Kind::List, at, "APPEND")->items.push_back(v);
+                    Ref list = open_container(top(at), Object::Kind::List, at, "APPEND");
+                    list->items.push_back(item_of(list, v, at));
                     break;
                 }
                 case 'e': {  // APPENDS
                     auto items = pop_to_mark(at);
-                    Ref list = expect(top(at), Object::Kind::List, at, "APPENDS");
-                    list->items.insert(list->items.end(), items.begin(), items.end());
+                    Ref list = open_container(top(at), Object::Kind::List, at, "APPENDS");
+                    for (const Ref& v : items) list->items.push_back(item_of(list, v, at));
                     break;
                 }
                 case 's': {  // SETITEM
                     Ref v = pop(at), k = pop(at);
-                    expect(top(at), Object::Kind::Dict, at, "SETITEM")->entries.emplace_back(k, v);
+                    Ref dict = open_container(top(at), Object::Kind::Dict, at, "SETITEM");
+                    dict->entries.emplace_back(item_of(dict, k, at), item_of(dict, v, at));
                     break;
                 }
                 case 'u': {  // SETITEMS
                     auto items = pop_to_mark(at);
                     if (items.size() % 2) fail_at(at, "SETITEMS with an odd number of items");
-                    Ref dict = expect(top(at), Object::Kind::Dict, at, "SETITEMS");
-                    for (std::size_t k = 0; k < items.size(); k += 2) dict->entries.emplace_back(items[k], items[k + 1]);
+                    Ref dict = open_container(top(at), Object::Kind::Dict, at, "SETITEMS");
+                    for (std::size_t k = 0; k < items.size(); k += 2)
+                        dict->entries.emplace_back(item_of(dict, items[k], at), item_of(dict, items[k + 1], at));
                     break;
                 }
                 case 'c': {  // GLOBAL "module\nname\n"
@@ -296,9 +304,22 @@ private:
         if (it == memo_.end()) fail_at(at, "memo entry " + std::to_string(k) + " was never stored");
         return it->second;
     }
-    Ref expect(Ref o, Object::Kind k, std::size_t at, const char* op) const {
+    // The list or dict that APPEND or SETITEM adds to: of the right kind, and not yet an item of
+    // anything (see Object::sealed).
+    Ref open_container(Ref o, Object::Kind k, std::size_t at, const char* op) const {
         if (o->kind != k) fail_at(at, std::string(op) + " on a " + kind_name(o->kind) + ", expected a " + kind_name(k));
+        if (o->sealed) fail_at(at, std::string(op) + " on a " + kind_name(k) + " that is already inside another object");
         return o;
+    }
+    // `v` becomes an item of `container` (an open list or dict, which cannot hold itself).
+    Ref item_of(const Ref& container, Ref v, std::size_t at) const {
+        if (v == container) fail_at(at, std::string("a ") + kind_name(v->kind) + " cannot contain itself");
+        v->sealed = true;
+        return v;
+    }
+    static std::vector<Ref> seal(std::vector<Ref> items) {
+        for (const Ref& v : items) v->sealed = true;
+        return items;
     }
 
     Ref global(const std::string& name, std::size_t at) const {
