@@ -64,8 +64,10 @@ public:
     ThreadScope(const ThreadScope&) = delete;
     ThreadScope& operator=(const ThreadScope&) = delete;
 
+#ifdef _OPENMP
 private:
     int saved_ = 1;
+#endif
 };
 
 inline int max_threads() {

@@ -178,7 +178,7 @@ inline void vstore(float* p, Vec v) { _mm256_store_ps(p, v); }
 // x is packed: x[k * kMR + r] is row r, input k of the tile (see pack_rows).
 template <int MR>
 inline void tile(const float* x, const float* panel, int kc, float* y, std::size_t ldy, int cols,
-                 const float* bias, bool first, bool last, Epilogue e) {
+                 const float* bias, bool first, bool last, Epilogue e, const float* next) {
     Vec acc[MR][kNV];
     const bool full = cols == kNR;
     alignas(64) float buf[kNR];
@@ -214,6 +214,9 @@ inline void tile(const float* x, const float* panel, int kc, float* y, std::size
         for (int v = 0; v < kNV; ++v)
             _mm_prefetch(reinterpret_cast<const char*>(panel + std::size_t(k + MICSE_GEMM_PREFETCH) * kNR + std::size_t(v) * kLanes), _MM_HINT_T0);
 #endif
+        if (next)
+            for (int v = 0; v < kNV; ++v)
+                _mm_prefetch(reinterpret_cast<const char*>(next + std::size_t(k) * kNR + std::size_t(v) * kLanes), _MM_HINT_T1);
         Vec w[kNV];
 #pragma GCC unroll 4
         for (int v = 0; v < kNV; ++v) w[v] = vload(panel + std::size_t(k) * kNR + std::size_t(v) * kLanes);
@@ -241,12 +244,12 @@ inline void tile(const float* x, const float* panel, int kc, float* y, std::size
 
 template <int MR>
 inline void tile_rows(int rows, const float* x, const float* panel, int kc, float* y, std::size_t ldy, int cols,
-                      const float* bias, bool first, bool last, Epilogue e) {
+                      const float* bias, bool first, bool last, Epilogue e, const float* next) {
     if constexpr (MR == 1) {
-        tile<1>(x, panel, kc, y, ldy, cols, bias, first, last, e);
+        tile<1>(x, panel, kc, y, ldy, cols, bias, first, last, e, next);
     } else {
-        if (rows == MR) tile<MR>(x, panel, kc, y, ldy, cols, bias, first, last, e);
-        else tile_rows<MR - 1>(rows, x, panel, kc, y, ldy, cols, bias, first, last, e);
+        if (rows == MR) tile<MR>(x, panel, kc, y, ldy, cols, bias, first, last, e, next);
+        else tile_rows<MR - 1>(rows, x, panel, kc, y, ldy, cols, bias, first, last, e, next);
     }
 }
 
@@ -306,10 +309,15 @@ inline void linear(const float* x, std::size_t ldx, int rows, const PackedLinear
                     const int col0 = (p - p_begin) * kNR;
                     const int cols = w.panel_cols[std::size_t(p)];
                     const float* bias = w.bias.get() + std::size_t(p) * kNR;
+                    // The first tile also pulls this thread's next panel slice into L2: with few
+                    // rows a panel is used briefly, and otherwise the next one's first tile would
+                    // wait on memory (bert-base's weights are ten times the last-level cache).
+                    const float* next = p + 1 < mine_end ? w.panel(p + 1) + std::size_t(k0) * kNR : nullptr;
                     for (int t = 0; t < tiles; ++t) {
                         const int r0 = m0 + t * kMR, mr = std::min(kMR, rows - r0);
                         tile_rows<kMR>(mr, packed + std::size_t(t) * std::size_t(kMR) * std::size_t(kc), panel, kc,
-                                       y + std::size_t(r0) * ldy + std::size_t(col0), ldy, cols, bias, first, last, e);
+                                       y + std::size_t(r0) * ldy + std::size_t(col0), ldy, cols, bias, first, last, e,
+                                       t == 0 ? next : nullptr);
                     }
                 }
             }
