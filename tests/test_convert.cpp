@@ -167,7 +167,24 @@ TEST_CASE("a checkpoint that does not fit its config is refused and leaves no fi
     SECTION("truncated .bin") {
         const auto hf = copy_fixture(dir, "sharp");
         fs::resize_file(hf / "pytorch_model.bin", fs::file_size(hf / "pytorch_model.bin") / 2);
-        expect_failure(dir, hf, "pytorch_model.bin");
+        expect_failure(dir, hf, "pytorch_model.bin: a damaged or truncated zip archive");
+    }
+    SECTION("a damaged byte inside a .bin's tensor data") {
+        // zip's CRC-32 catches it; without the check the weight would silently change
+        const auto hf = copy_fixture(dir, "sharp");
+        auto bytes = test::read_bytes(hf / "pytorch_model.bin");
+        std::size_t data = 0;  // the first storage's bytes: its local header, "PK\3\4", names .../data/0
+        for (std::size_t h = 0; h + 30 < bytes.size() && !data; ++h) {
+            if (bytes[h] != 'P' || bytes[h + 1] != 'K' || bytes[h + 2] != 3 || bytes[h + 3] != 4) continue;
+            const std::size_t n = bytes[h + 26] | std::size_t(bytes[h + 27]) << 8;
+            const std::size_t e = bytes[h + 28] | std::size_t(bytes[h + 29]) << 8;
+            const std::string name(bytes.begin() + std::ptrdiff_t(h + 30), bytes.begin() + std::ptrdiff_t(h + 30 + n));
+            if (name.size() >= 7 && name.compare(name.size() - 7, 7, "/data/0") == 0) data = h + 30 + n + e;
+        }
+        REQUIRE(data > 0);
+        bytes[data + 5] ^= 0x10;
+        test::write_bytes(hf / "pytorch_model.bin", bytes);
+        expect_failure(dir, hf, "/data/0' is damaged (CRC error)");
     }
     SECTION("shard missing") {
         const auto hf = copy_fixture(dir, "sharded");

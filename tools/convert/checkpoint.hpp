@@ -172,6 +172,11 @@ public:
             zip_error_init_with_code(&ze, err);
             const std::string msg = zip_error_strerror(&ze);
             zip_error_fini(&ze);
+            // A zip's directory is at its end: a cut-short archive still starts like one.
+            char head[4] = {};
+            std::ifstream(path, std::ios::binary).read(head, 4);
+            if (std::memcmp(head, "PK\3\4", 4) == 0)
+                throw Error(path + ": a damaged or truncated zip archive (" + msg + ")");
             throw Error(path + ": not a zip archive as torch.save writes (" + msg +
                         "); checkpoints from before PyTorch 1.6 must be re-saved");
         }
@@ -211,10 +216,19 @@ public:
         if (!f) throw Error(path_ + ": cannot open archive entry '" + name + "': " + zip_strerror(zip_));
         std::vector<std::uint8_t> bytes(st.size);
         const zip_int64_t got = bytes.empty() ? 0 : zip_fread(f, bytes.data(), bytes.size());
+        // libzip compares the entry's CRC-32 with the archive's only when a read reaches the end
+        // of the entry: one more read does, so a damaged byte in a tensor is an error, not a
+        // silently different weight.
+        std::uint8_t past_end = 0;
+        const zip_int64_t more = got < 0 ? 0 : zip_fread(f, &past_end, 1);
+        const std::string why = more < 0 ? zip_error_strerror(zip_file_get_error(f)) : "";
         zip_fclose(f);
         if (got < 0 || std::uint64_t(got) != st.size)
             throw Error(path_ + ": archive entry '" + name + "' is damaged (read " + std::to_string(got) + " of " +
                         std::to_string(st.size) + " bytes)");
+        if (more != 0)
+            throw Error(path_ + ": archive entry '" + name + "' is damaged (" +
+                        (more < 0 ? why : std::string("longer than its recorded size")) + ")");
         return bytes;
     }
 
