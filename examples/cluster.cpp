@@ -90,14 +90,8 @@ int main(int argc, char** argv) {
                 seed = unsigned(micse::cli::parse_int("--seed", args.value(), 0, 1 << 30));
             } else if (args.is("--progress")) {
                 progress = true;
-            } else if (args.current().size() > 1 && args.current()[0] == '-') {
-                throw UsageError("unknown option " + args.current());
-            } else if (model.empty()) {
-                model = args.current();
-            } else if (data.empty()) {
-                data = args.current();
             } else {
-                throw UsageError("unexpected argument " + args.current());
+                args.operand({&model, &data});
             }
         }
         if (data.empty()) throw UsageError("needs MODEL.gguf and DATA.tsv");

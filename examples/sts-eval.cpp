@@ -43,14 +43,8 @@ int main(int argc, char** argv) {
                 options.max_length = micse::cli::parse_int("--max-length", args.value(), 2, 1 << 20);
             } else if (args.is("--batch-size")) {
                 options.batch_size = micse::cli::parse_int("--batch-size", args.value(), 1, 1 << 20);
-            } else if (args.current().size() > 1 && args.current()[0] == '-') {
-                throw UsageError("unknown option " + args.current());
-            } else if (model.empty()) {
-                model = args.current();
-            } else if (pairs.empty()) {
-                pairs = args.current();
             } else {
-                throw UsageError("unexpected argument " + args.current());
+                args.operand({&model, &pairs});
             }
         }
         if (pairs.empty()) throw UsageError("needs MODEL.gguf and PAIRS.tsv");

@@ -37,14 +37,8 @@ int main(int argc, char** argv) {
                 else throw UsageError("--dtype must be f32 or f16, got '" + v + "'");
             } else if (args.is("--name")) {
                 options.name = args.value();
-            } else if (!args.current().empty() && args.current()[0] == '-') {
-                throw UsageError("unknown option " + args.current());
-            } else if (in.empty()) {
-                in = args.current();
-            } else if (out.empty()) {
-                out = args.current();
             } else {
-                throw UsageError("unexpected argument " + args.current());
+                args.operand({&in, &out});
             }
         }
         if (out.empty()) throw UsageError("needs HF_DIR and OUT.gguf");

@@ -158,14 +158,8 @@ int main(int argc, char** argv) {
                 options.normalize = true;
             } else if (args.is("--progress")) {
                 progress = true;
-            } else if (args.current().size() > 1 && args.current()[0] == '-') {
-                throw UsageError("unknown option " + args.current());
-            } else if (model.empty()) {
-                model = args.current();
-            } else if (input.empty()) {
-                input = args.current();
             } else {
-                throw UsageError("unexpected argument " + args.current());
+                args.operand({&model, &input});
             }
         }
         if (model.empty()) throw UsageError("needs MODEL.gguf");

@@ -41,14 +41,8 @@ int main(int argc, char** argv) {
                 return 0;
             } else if (args.is("--max-length")) {
                 max_length = micse::cli::parse_int("--max-length", args.value(), 2, 1 << 20);
-            } else if (args.current().size() > 1 && args.current()[0] == '-') {
-                throw UsageError("unknown option " + args.current());
-            } else if (model.empty()) {
-                model = args.current();
-            } else if (input.empty()) {
-                input = args.current();
             } else {
-                throw UsageError("unexpected argument " + args.current());
+                args.operand({&model, &input});
             }
         }
         if (model.empty()) throw UsageError("needs MODEL.gguf or vocab.txt");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,19 @@ public:
         const std::string flag = args_[i_];
         if (i_ + 1 >= args_.size()) throw UsageError(flag + " needs a value");
         return args_[++i_];
+    }
+
+    // The current argument is an operand: it fills the first of `slots` still empty. "-" is an
+    // operand (standard input); any other argument that starts with '-' is an unknown option.
+    void operand(std::initializer_list<std::string*> slots) const {
+        const std::string& a = current();
+        if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option " + a);
+        for (std::string* s : slots)
+            if (s->empty()) {
+                *s = a;
+                return;
+            }
+        throw UsageError("unexpected argument " + a);
     }
 
 private:
