@@ -203,6 +203,24 @@ TEST_CASE("a checkpoint that does not fit its config is refused and leaves no fi
                                 [](nlohmann::json& h) { h["embeddings.word_embeddings.weight"]["dtype"] = "F8_E4M3"; });
         expect_failure(dir, hf, "has dtype F8_E4M3, which micse does not read");
     }
+    SECTION("a data offset written as a float") {
+        // 1e32 cast to an integer was undefined behaviour (a fuzz_safetensors finding)
+        const auto hf = copy_fixture(dir, "plain");
+        edit_safetensors_header(hf / "model.safetensors",
+                                [](nlohmann::json& h) { h["embeddings.LayerNorm.bias"]["data_offsets"][1] = 1e32; });
+        expect_failure(dir, hf, "'embeddings.LayerNorm.bias': a data offset must be a whole number >= 0, not 1e+32");
+    }
+    SECTION("a negative dimension") {
+        const auto hf = copy_fixture(dir, "plain");
+        edit_safetensors_header(hf / "model.safetensors",
+                                [](nlohmann::json& h) { h["embeddings.LayerNorm.bias"]["shape"][0] = -32; });
+        expect_failure(dir, hf, "'embeddings.LayerNorm.bias': a dimension must be a whole number >= 0, not -32");
+    }
+    SECTION("a layer_norm_eps that would be written as 0") {
+        const auto hf = copy_fixture(dir, "plain");
+        edit_config(hf, "layer_norm_eps", 1e-300);
+        expect_failure(dir, hf, "\"layer_norm_eps\" = 1e-300 must be in (0, 1)");
+    }
     SECTION("a config value of the wrong JSON type") {
         const auto hf = copy_fixture(dir, "plain");
         edit_config(hf, "hidden_act", 5);

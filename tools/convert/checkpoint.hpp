@@ -97,6 +97,13 @@ inline const std::map<std::string, std::string>& safetensors_dtypes() {
     return m;
 }
 
+// A whole number from a safetensors header. nlohmann's get<integer>() casts a float such as 1e32
+// straight to the integer type, which is undefined behaviour, so the JSON type is checked first.
+inline std::uint64_t header_count(const nlohmann::json& v, const std::string& where) {
+    if (!v.is_number_unsigned()) throw Error(where + " must be a whole number >= 0, not " + v.dump());
+    return v.get<std::uint64_t>();
+}
+
 inline void read_safetensors(const std::string& path, std::vector<SourceTensor>& out) {
     auto map = std::make_shared<micse::detail::MappedFile>(path);
     if (map->size() < 8) throw Error(path + ": truncated safetensors file (no header length)");
@@ -127,15 +134,20 @@ inline void read_safetensors(const std::string& path, std::vector<SourceTensor>&
             t.dtype = dt->second;
             t.file = path;
             std::uint64_t numel = 1;
-            for (const auto& d : e.at("shape")) {
-                const auto v = d.get<std::int64_t>();
-                if (v < 0 || (v > 0 && numel > (std::uint64_t{1} << 40) / std::uint64_t(v)))
+            const std::string where = path + ": tensor '" + name + "': ";
+            const auto& shape = e.at("shape");
+            if (!shape.is_array()) throw Error(where + "\"shape\" must be an array");
+            for (const auto& d : shape) {
+                const std::uint64_t v = header_count(d, where + "a dimension");
+                if (v > 0 && numel > (std::uint64_t{1} << 40) / v)
                     throw Error(path + ": tensor '" + name + "' has an impossible shape");
-                t.shape.push_back(v);
-                numel *= std::uint64_t(v);
+                t.shape.push_back(std::int64_t(v));
+                numel *= v;
             }
             const auto& off = e.at("data_offsets");
-            const auto begin = off.at(0).get<std::uint64_t>(), end = off.at(1).get<std::uint64_t>();
+            if (!off.is_array() || off.size() != 2) throw Error(where + "\"data_offsets\" must be [begin, end]");
+            const std::uint64_t begin = header_count(off[0], where + "a data offset");
+            const std::uint64_t end = header_count(off[1], where + "a data offset");
             if (begin > end || end > data_size)
                 throw Error(path + ": tensor '" + name + "' data offsets [" + std::to_string(begin) + ", " +
                             std::to_string(end) + ") are outside the " + std::to_string(data_size) + "-byte data section");

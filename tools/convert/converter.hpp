@@ -77,7 +77,9 @@ inline HfConfig read_config(const std::string& path) {
     if (j.contains("layer_norm_eps")) {
         if (!j["layer_norm_eps"].is_number()) throw Error(path + ": \"layer_norm_eps\" must be a number");
         c.eps = j["layer_norm_eps"].get<double>();
-        if (!(c.eps > 0 && c.eps < 1)) throw Error(path + ": \"layer_norm_eps\" must be in (0, 1)");
+        // the GGUF key is f32: an epsilon below float's range would be written as 0
+        if (!(c.eps > 0 && c.eps < 1) || !(float(c.eps) > 0))
+            throw Error(path + ": \"layer_norm_eps\" = " + j["layer_norm_eps"].dump() + " must be in (0, 1) and at least 1.4e-45, the smallest float");
     }
     if (c.hidden % c.heads != 0)
         throw Error(path + ": num_attention_heads " + std::to_string(c.heads) + " does not divide hidden_size " +
