@@ -19,7 +19,11 @@ inline const std::filesystem::path& scratch_dir() {
         namespace fs = std::filesystem;
         const char* tmp = std::getenv("TMPDIR");
         const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::path(tmp ? tmp : "/tmp");
-        const fs::path d = base / ("micse-fuzz-" + std::to_string(::getpid()));
+        // the pid padded to a fixed width: the name's length changes allocation sizes, and with
+        // them the addresses that scripts/fuzz.sh --ci needs to be the same from run to run
+        char name[32];
+        std::snprintf(name, sizeof name, "micse-fuzz-%07ld", long(::getpid()));
+        const fs::path d = base / name;
         fs::create_directories(d);
         std::atexit([] {
             std::error_code ec;
