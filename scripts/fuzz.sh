@@ -5,9 +5,9 @@
 #                                                random seed each time, corpus kept in build-fuzz/
 #   bash scripts/fuzz.sh --ci [TARGET]...        CI: a fixed number of inputs per target from a
 #                                                fixed seed and an empty work corpus
-# Exploration finds new bugs; the CI mode must not: it runs the same inputs on every machine, so
-# a commit that passes here passes in CI, and a red CI means this commit broke something, not that
-# the dice found an old bug. Exploration's findings, once fixed, are kept in fuzz/regressions/,
+# Exploration finds new bugs; the CI mode is a regression test: its inputs are fixed in number and
+# start and nearly fixed in content (docs/errors.md), so a red CI points at the commit, not at
+# the dice finding an old bug. Exploration's findings, once fixed, are kept in fuzz/regressions/,
 # which both modes replay first. A crash is written to build-fuzz/crashes/ and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
