@@ -124,47 +124,47 @@ inline void read_safetensors(const std::string& path, std::vector<SourceTensor>&
         if (it.key() == "__metadata__") continue;
         const std::string& name = it.key();
         const auto& e = it.value();
+        const std::string tensor = path + ": tensor '" + name + "'";  // every message's start
         try {
             const std::string st_dtype = e.at("dtype").get<std::string>();
             const auto dt = safetensors_dtypes().find(st_dtype);
             if (dt == safetensors_dtypes().end())
-                throw Error(path + ": tensor '" + name + "' has dtype " + st_dtype + ", which micse does not read");
+                throw Error(tensor + " has dtype " + st_dtype + ", which micse does not read");
             SourceTensor t;
             t.name = name;
             t.dtype = dt->second;
             t.file = path;
             std::uint64_t numel = 1;
-            const std::string where = path + ": tensor '" + name + "': ";
             const auto& shape = e.at("shape");
-            if (!shape.is_array()) throw Error(where + "\"shape\" must be an array");
+            if (!shape.is_array()) throw Error(tensor + ": \"shape\" must be an array");
             for (const auto& d : shape) {
-                const std::uint64_t v = header_count(d, where + "a dimension");
+                const std::uint64_t v = header_count(d, tensor + ": a dimension");
                 if (v > 0 && numel > (std::uint64_t{1} << 40) / v)
-                    throw Error(path + ": tensor '" + name + "' has an impossible shape");
+                    throw Error(tensor + " has an impossible shape");
                 t.shape.push_back(std::int64_t(v));
                 numel *= v;
             }
             const auto& off = e.at("data_offsets");
-            if (!off.is_array() || off.size() != 2) throw Error(where + "\"data_offsets\" must be [begin, end]");
-            const std::uint64_t begin = header_count(off[0], where + "a data offset");
-            const std::uint64_t end = header_count(off[1], where + "a data offset");
+            if (!off.is_array() || off.size() != 2) throw Error(tensor + ": \"data_offsets\" must be [begin, end]");
+            const std::uint64_t begin = header_count(off[0], tensor + ": a data offset");
+            const std::uint64_t end = header_count(off[1], tensor + ": a data offset");
             if (begin > end || end > data_size)
-                throw Error(path + ": tensor '" + name + "' data offsets [" + std::to_string(begin) + ", " +
+                throw Error(tensor + " data offsets [" + std::to_string(begin) + ", " +
                             std::to_string(end) + ") are outside the " + std::to_string(data_size) + "-byte data section");
             if (end - begin != numel * dtype_size(t.dtype))
-                throw Error(path + ": tensor '" + name + "' has " + std::to_string(end - begin) + " bytes for " +
+                throw Error(tensor + " has " + std::to_string(end - begin) + " bytes for " +
                             std::to_string(numel) + " values of " + t.dtype);
             const std::uint8_t* data = map->data() + data_start + begin;
             const std::string dtype = t.dtype;
-            t.load = [map, data, numel, dtype, name, path]() {
-                if (!is_float_dtype(dtype)) throw Error(path + ": tensor '" + name + "' is " + dtype + ", not a float tensor");
+            t.load = [map, data, numel, dtype, tensor]() {
+                if (!is_float_dtype(dtype)) throw Error(tensor + " is " + dtype + ", not a float tensor");
                 std::vector<float> v(numel);
                 for (std::uint64_t i = 0; i < numel; ++i) v[i] = load_element(data, dtype, i);
                 return v;
             };
             out.push_back(std::move(t));
         } catch (const nlohmann::json::exception& ex) {
-            throw Error(path + ": tensor '" + name + "' has a malformed header entry: " + ex.what());
+            throw Error(tensor + " has a malformed header entry: " + ex.what());
         }
     }
 }

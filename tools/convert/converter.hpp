@@ -77,9 +77,11 @@ inline HfConfig read_config(const std::string& path) {
     if (j.contains("layer_norm_eps")) {
         if (!j["layer_norm_eps"].is_number()) throw Error(path + ": \"layer_norm_eps\" must be a number");
         c.eps = j["layer_norm_eps"].get<double>();
-        // the GGUF key is f32: an epsilon below float's range would be written as 0
-        if (!(c.eps > 0 && c.eps < 1) || !(float(c.eps) > 0))
-            throw Error(path + ": \"layer_norm_eps\" = " + j["layer_norm_eps"].dump() + " must be in (0, 1) and at least 1.4e-45, the smallest float");
+        // the GGUF key is f32: an epsilon below float's range would be written as 0 (the range
+        // is checked first: a double beyond float's range converts with undefined behaviour)
+        if (!(c.eps > 0 && c.eps < 1 && float(c.eps) > 0))
+            throw Error(path + ": \"layer_norm_eps\" = " + j["layer_norm_eps"].dump() +
+                        " must be in (0, 1) and at least 1.4e-45, the smallest float");
     }
     if (c.hidden % c.heads != 0)
         throw Error(path + ": num_attention_heads " + std::to_string(c.heads) + " does not divide hidden_size " +
